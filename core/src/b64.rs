@@ -1,0 +1,213 @@
+//! Strict, unpadded base64url (RFC 4648 §5, as RFC 7515 §2 requires).
+//!
+//! Table-driven and branch-light: the header and payload are public once the MAC
+//! has matched, so they need speed, not constant time. Every input has exactly one
+//! accepted encoding: padding, `+`, `/`, whitespace and non-zero trailing bits are
+//! all rejected.
+
+/// The alphabet of RFC 4648 §5.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// Marker for bytes outside the alphabet; its high bit makes one OR test enough.
+const INVALID: u8 = 0xFF;
+static DECODE: [u8; 256] = decode_table();
+
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const table build, bounds fixed
+const fn decode_table() -> [u8; 256] {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+}
+
+/// Why a segment is not canonical base64url.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum B64Error {
+    /// A byte outside the alphabet, a length of 4k+1, or non-zero trailing bits.
+    Invalid,
+    /// The output buffer is too small.
+    Full,
+}
+
+/// Bytes decoded from `len` base64url characters, or `None` for an impossible length.
+pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
+    let full = (len / 4).saturating_mul(3);
+    match len % 4 {
+        0 => Some(full),
+        2 => full.checked_add(1),
+        3 => full.checked_add(2),
+        _ => None,
+    }
+}
+
+/// Characters needed to encode `len` bytes, or `None` on overflow.
+pub(crate) const fn encoded_len(len: usize) -> Option<usize> {
+    let full = match (len / 3).checked_mul(4) {
+        Some(full) => full,
+        None => return None,
+    };
+    match len % 3 {
+        0 => Some(full),
+        1 => full.checked_add(2),
+        _ => full.checked_add(3),
+    }
+}
+
+#[inline(always)]
+fn sextet(byte: u8) -> u32 {
+    // 256 entries: the lookup never misses, and the compiler drops the check.
+    u32::from(DECODE.get(usize::from(byte)).copied().unwrap_or(INVALID))
+}
+
+/// Decodes `input` into the front of `out`, returning the decoded bytes.
+pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
+    let len = decoded_len(input.len()).ok_or(B64Error::Invalid)?;
+    let out = out.get_mut(..len).ok_or(B64Error::Full)?;
+    let mut chunks = input.chunks_exact(4);
+    let mut outs = out.chunks_exact_mut(3);
+    for (chunk, dst) in (&mut chunks).zip(&mut outs) {
+        if let ([a, b, c, d], [x, y, z]) = (chunk, dst) {
+            let (a, b, c, d) = (sextet(*a), sextet(*b), sextet(*c), sextet(*d));
+            if (a | b | c | d) & 0x80 != 0 {
+                return Err(B64Error::Invalid);
+            }
+            let n = (a << 18) | (b << 12) | (c << 6) | d;
+            *x = (n >> 16) as u8;
+            *y = (n >> 8) as u8;
+            *z = n as u8;
+        }
+    }
+    match (chunks.remainder(), outs.into_remainder()) {
+        ([], []) => Ok(out),
+        ([a, b], [x]) => {
+            let (a, b) = (sextet(*a), sextet(*b));
+            // Four trailing bits must be zero, or two encodings would decode alike.
+            if (a | b) & 0x80 != 0 || b & 0x0F != 0 {
+                return Err(B64Error::Invalid);
+            }
+            *x = ((a << 2) | (b >> 4)) as u8;
+            Ok(out)
+        }
+        ([a, b, c], [x, y]) => {
+            let (a, b, c) = (sextet(*a), sextet(*b), sextet(*c));
+            if (a | b | c) & 0x80 != 0 || c & 0x03 != 0 {
+                return Err(B64Error::Invalid);
+            }
+            let n = (a << 18) | (b << 12) | (c << 6);
+            *x = (n >> 16) as u8;
+            *y = (n >> 8) as u8;
+            Ok(out)
+        }
+        _ => Err(B64Error::Invalid),
+    }
+}
+
+#[inline(always)]
+fn symbol(sextet: u32) -> u8 {
+    // `& 63` keeps the index in range; `get` keeps the lint honest at no cost.
+    ALPHABET.get((sextet & 63) as usize).copied().unwrap_or(b'A')
+}
+
+fn encode_chunk(bytes: &[u8], dst: &mut [u8]) {
+    let n = match bytes {
+        [a, b, c, ..] => (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c),
+        [a, b] => (u32::from(*a) << 16) | (u32::from(*b) << 8),
+        [a] => u32::from(*a) << 16,
+        [] => 0,
+    };
+    for (d, shift) in dst.iter_mut().zip([18u32, 12, 6, 0]) {
+        *d = symbol(n >> shift);
+    }
+}
+
+/// Encodes `input` into the front of `out`, returning the length written.
+pub(crate) fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
+    let len = encoded_len(input.len()).ok_or(B64Error::Full)?;
+    let out = out.get_mut(..len).ok_or(B64Error::Full)?;
+    for (src, dst) in input.chunks(3).zip(out.chunks_mut(4)) {
+        encode_chunk(src, dst);
+    }
+    Ok(len)
+}
+
+/// Encodes the first `len` bytes of `buf` in place, returning the encoded length.
+///
+/// Works back to front: chunk `k` is read from `3k..` before `4k..` is written, and
+/// `4k >= 3k`, so no unread byte is overwritten. This lets the signer serialize
+/// claims straight into the output buffer with no second buffer.
+pub(crate) fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Error> {
+    let enc = encoded_len(len).ok_or(B64Error::Full)?;
+    if enc > buf.len() || len > buf.len() {
+        return Err(B64Error::Full);
+    }
+    let chunks = len.div_ceil(3);
+    for k in (0..chunks).rev() {
+        let start = k.checked_mul(3).ok_or(B64Error::Full)?;
+        let end = start.saturating_add(3).min(len);
+        let mut src = [0u8; 3];
+        let taken = buf.get(start..end).ok_or(B64Error::Full)?;
+        let n = taken.len();
+        src.get_mut(..n).ok_or(B64Error::Full)?.copy_from_slice(taken);
+        let dst_start = k.checked_mul(4).ok_or(B64Error::Full)?;
+        let dst_len = encoded_len(n).ok_or(B64Error::Full)?;
+        let dst = buf
+            .get_mut(dst_start..dst_start.saturating_add(dst_len))
+            .ok_or(B64Error::Full)?;
+        encode_chunk(src.get(..n).ok_or(B64Error::Full)?, dst);
+    }
+    Ok(enc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64ct::{Base64UrlUnpadded, Encoding};
+
+    #[test]
+    fn round_trips_every_length_against_base64ct() {
+        let data: [u8; 64] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+        for len in 0..=data.len() {
+            let reference = Base64UrlUnpadded::encode_string(&data[..len]);
+            let mut enc = [0u8; 128];
+            let n = encode(&data[..len], &mut enc).unwrap();
+            assert_eq!(&enc[..n], reference.as_bytes());
+            let mut in_place = [0u8; 128];
+            in_place[..len].copy_from_slice(&data[..len]);
+            let m = encode_in_place(&mut in_place, len).unwrap();
+            assert_eq!(&in_place[..m], reference.as_bytes(), "in place, len {len}");
+            let mut dec = [0u8; 64];
+            assert_eq!(decode(reference.as_bytes(), &mut dec).unwrap(), &data[..len]);
+        }
+    }
+
+    #[test]
+    fn rejects_non_canonical_and_foreign_bytes() {
+        let mut out = [0u8; 16];
+        for bad in [
+            &b"QQ=="[..],
+            b"QR",
+            b"QUF",
+            b"QUJ",
+            b"Q",
+            b"QUJD+A",
+            b"QUJD/A",
+            b"QU JD",
+            b"QUJD\n",
+            b"QUJ\xC3",
+        ] {
+            assert_eq!(decode(bad, &mut out), Err(B64Error::Invalid), "{bad:?}");
+        }
+        assert_eq!(decode(b"QUJD", &mut out).unwrap(), b"ABC");
+        assert_eq!(decode(b"QUI", &mut out).unwrap(), b"AB");
+        assert_eq!(decode(b"QQ", &mut out).unwrap(), b"A");
+    }
+
+    #[test]
+    fn reports_small_buffers() {
+        assert_eq!(decode(b"QUJD", &mut [0u8; 2]), Err(B64Error::Full));
+        assert_eq!(encode(b"ABC", &mut [0u8; 3]), Err(B64Error::Full));
+        assert_eq!(encode_in_place(&mut [0u8; 3], 3), Err(B64Error::Full));
+    }
+}

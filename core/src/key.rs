@@ -1,0 +1,245 @@
+//! Keys bound to one algorithm, with HMAC state precomputed, and the key ring.
+
+use core::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::{alg::Algorithm, error::ConfigError, json::JsonStr};
+
+/// Longest accepted `kid`, in bytes.
+pub const MAX_KID_LEN: usize = 64;
+
+/// The keyed HMAC state after absorbing the padded key: cloning it skips the key
+/// schedule, so a verify costs only the MAC of the signing input.
+#[derive(Clone)]
+enum MacState {
+    Hs256(Hmac<Sha256>),
+    Hs384(Hmac<Sha384>),
+    Hs512(Hmac<Sha512>),
+}
+
+/// An HMAC key bound to one algorithm and optionally named by a `kid`.
+#[derive(Clone)]
+pub struct Key {
+    state: MacState,
+    kid: Option<heapless::String<MAX_KID_LEN>>,
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("Key")
+            .field("alg", &self.algorithm())
+            .field("kid", &self.kid())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A MAC output, sized for the largest algorithm.
+pub(crate) struct Tag {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Tag {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl Key {
+    /// Creates a key; refuses secrets shorter than the hash output (RFC 7518 §3.2).
+    pub fn new(alg: Algorithm, secret: &[u8]) -> Result<Self, ConfigError> {
+        if secret.len() < alg.output_len() {
+            return Err(ConfigError::KeyTooShort);
+        }
+        // `new_from_slice` accepts any length for HMAC; the error arm cannot occur.
+        let state = match alg {
+            Algorithm::Hs256 => MacState::Hs256(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
+            Algorithm::Hs384 => MacState::Hs384(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
+            Algorithm::Hs512 => MacState::Hs512(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
+        };
+        Ok(Key { state, kid: None })
+    }
+
+    /// An HS256 key.
+    pub fn hs256(secret: &[u8]) -> Result<Self, ConfigError> {
+        Self::new(Algorithm::Hs256, secret)
+    }
+
+    /// An HS384 key.
+    pub fn hs384(secret: &[u8]) -> Result<Self, ConfigError> {
+        Self::new(Algorithm::Hs384, secret)
+    }
+
+    /// An HS512 key.
+    pub fn hs512(secret: &[u8]) -> Result<Self, ConfigError> {
+        Self::new(Algorithm::Hs512, secret)
+    }
+
+    /// Names the key. A `kid` is 1..=64 printable ASCII bytes without `"` or `\`,
+    /// so it is written into headers verbatim.
+    pub fn with_kid(mut self, kid: &str) -> Result<Self, ConfigError> {
+        let printable = kid.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\');
+        if kid.is_empty() || !printable {
+            return Err(ConfigError::BadKid);
+        }
+        let mut owned = heapless::String::new();
+        owned.push_str(kid).map_err(|_| ConfigError::BadKid)?;
+        self.kid = Some(owned);
+        Ok(self)
+    }
+
+    /// The algorithm this key is bound to.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.state {
+            MacState::Hs256(_) => Algorithm::Hs256,
+            MacState::Hs384(_) => Algorithm::Hs384,
+            MacState::Hs512(_) => Algorithm::Hs512,
+        }
+    }
+
+    /// The key's `kid`, if named.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Computes the MAC of `input`.
+    pub(crate) fn tag(&self, input: &[u8]) -> Tag {
+        fn finish<M: Mac + Clone>(state: &M, input: &[u8]) -> Tag {
+            let mut mac = state.clone();
+            mac.update(input);
+            let out = mac.finalize().into_bytes();
+            let mut bytes = [0u8; 64];
+            let len = out.len().min(64);
+            if let (Some(dst), Some(src)) = (bytes.get_mut(..len), out.get(..len)) {
+                dst.copy_from_slice(src);
+            }
+            Tag { bytes, len }
+        }
+        match &self.state {
+            MacState::Hs256(m) => finish(m, input),
+            MacState::Hs384(m) => finish(m, input),
+            MacState::Hs512(m) => finish(m, input),
+        }
+    }
+
+    /// Checks `signature` against the MAC of `input` in constant time; a wrong
+    /// length fails exactly like a wrong value.
+    pub(crate) fn verify_mac(&self, input: &[u8], signature: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(state: &M, input: &[u8], signature: &[u8]) -> bool {
+            let mut mac = state.clone();
+            mac.update(input);
+            mac.verify_slice(signature).is_ok()
+        }
+        match &self.state {
+            MacState::Hs256(m) => check(m, input, signature),
+            MacState::Hs384(m) => check(m, input, signature),
+            MacState::Hs512(m) => check(m, input, signature),
+        }
+    }
+}
+
+/// Up to `K` live keys, selected by `kid`, so keys can rotate without downtime.
+///
+/// With a single key the token's `kid` is ignored; with several, every key must
+/// have a distinct `kid` and a token must name one.
+#[derive(Clone, Debug)]
+pub struct KeyRing<const K: usize> {
+    keys: heapless::Vec<Key, K>,
+}
+
+impl<const K: usize> Default for KeyRing<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const K: usize> KeyRing<K> {
+    /// An empty ring.
+    pub const fn new() -> Self {
+        KeyRing { keys: heapless::Vec::new() }
+    }
+
+    /// A ring holding one key.
+    pub fn single(key: Key) -> Result<Self, ConfigError> {
+        let mut ring = Self::new();
+        ring.add(key)?;
+        Ok(ring)
+    }
+
+    /// Adds a key; refuses a full ring, a duplicate `kid`, or an unnamed key
+    /// beside other keys.
+    pub fn add(&mut self, key: Key) -> Result<(), ConfigError> {
+        let conflict = self.keys.iter().any(|k| k.kid().is_none() || key.kid().is_none() || k.kid() == key.kid());
+        if conflict {
+            return Err(ConfigError::KidConflict);
+        }
+        self.keys.push(key).map_err(|_| ConfigError::RingFull)
+    }
+
+    /// Removes the key named `kid`, returning it.
+    pub fn remove(&mut self, kid: &str) -> Option<Key> {
+        let at = self.keys.iter().position(|k| k.kid() == Some(kid))?;
+        Some(self.keys.swap_remove(at))
+    }
+
+    /// The keys, in insertion order (after removals, not necessarily).
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The only key, when the ring has exactly one.
+    pub(crate) fn only(&self) -> Option<&Key> {
+        match self.keys.as_slice() {
+            [key] => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The key whose `kid` equals the (escape-decoded) `kid`.
+    pub(crate) fn find(&self, kid: &JsonStr<'_>) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid().is_some_and(|name| kid.eq_str(name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_keys_shorter_than_the_hash_output() {
+        for alg in Algorithm::ALL {
+            let n = alg.output_len();
+            assert_eq!(Key::new(alg, &vec![7; n - 1]).unwrap_err(), ConfigError::KeyTooShort);
+            assert_eq!(Key::new(alg, &vec![7; n]).unwrap().algorithm(), alg);
+        }
+    }
+
+    #[test]
+    fn kid_rules() {
+        let key = || Key::hs256(&[1; 32]).unwrap();
+        assert_eq!(key().with_kid("").unwrap_err(), ConfigError::BadKid);
+        assert_eq!(key().with_kid("a\"b").unwrap_err(), ConfigError::BadKid);
+        assert_eq!(key().with_kid("a\\b").unwrap_err(), ConfigError::BadKid);
+        assert_eq!(key().with_kid("é").unwrap_err(), ConfigError::BadKid);
+        assert_eq!(key().with_kid(&"k".repeat(65)).unwrap_err(), ConfigError::BadKid);
+        assert!(key().with_kid(&"k".repeat(64)).is_ok());
+
+        let mut ring = KeyRing::<2>::new();
+        ring.add(key().with_kid("a").unwrap()).unwrap();
+        assert_eq!(ring.add(key()), Err(ConfigError::KidConflict));
+        assert_eq!(ring.add(key().with_kid("a").unwrap()), Err(ConfigError::KidConflict));
+        ring.add(key().with_kid("b").unwrap()).unwrap();
+        assert_eq!(ring.add(key().with_kid("c").unwrap()), Err(ConfigError::RingFull));
+        assert!(ring.remove("a").is_some());
+        assert_eq!(ring.keys().len(), 1);
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let text = format!("{:?}", Key::hs256(&[0xAB; 32]).unwrap());
+        assert!(!text.contains("171") && !text.to_lowercase().contains("ab, ab"), "{text}");
+    }
+}

@@ -1,0 +1,237 @@
+//! Token verification: format, MAC, header, payload, claims, in that order.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::Deserialize;
+
+use crate::{
+    b64::{self, B64Error},
+    claims::{Claims, Header},
+    error::{Claim, ConfigError, Error, Malformed},
+    key::{Key, KeyRing},
+};
+
+/// Largest accepted leeway, in seconds. Clock skew beyond this is a broken clock.
+pub const MAX_LEEWAY: u64 = 600;
+
+/// Default maximum token length: roomy for servers, bounded for everyone.
+pub const DEFAULT_MAX_LEN: usize = 8192;
+
+/// What a token must satisfy besides a valid MAC.
+///
+/// Strict by default: `exp` required, no leeway, no issuer or audience accepted
+/// unless configured, tokens up to [`DEFAULT_MAX_LEN`] bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validation<'p> {
+    leeway: u64,
+    require_exp: bool,
+    issuer: Option<&'p str>,
+    audience: Option<&'p str>,
+    typ: Option<&'p str>,
+    max_len: usize,
+}
+
+impl Default for Validation<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'p> Validation<'p> {
+    /// The strict default policy.
+    pub const fn new() -> Self {
+        Validation { leeway: 0, require_exp: true, issuer: None, audience: None, typ: None, max_len: DEFAULT_MAX_LEN }
+    }
+
+    /// Accepts `exp` and `nbf` this many seconds off; at most [`MAX_LEEWAY`].
+    pub const fn leeway(mut self, seconds: u64) -> Result<Self, ConfigError> {
+        if seconds > MAX_LEEWAY {
+            return Err(ConfigError::LeewayTooLarge);
+        }
+        self.leeway = seconds;
+        Ok(self)
+    }
+
+    /// Whether `exp` must be present (default: yes).
+    pub const fn require_exp(mut self, required: bool) -> Self {
+        self.require_exp = required;
+        self
+    }
+
+    /// Requires `iss` to be present and equal to `issuer`.
+    pub const fn issuer(mut self, issuer: &'p str) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Requires `aud` to be present and to be or contain `audience`. Without it,
+    /// tokens that carry `aud` are refused (RFC 7519 §4.1.3).
+    pub const fn audience(mut self, audience: &'p str) -> Self {
+        self.audience = Some(audience);
+        self
+    }
+
+    /// Requires the header's `typ` to equal `typ` (ASCII case-insensitively, RFC 7515 §4.1.9).
+    pub const fn typ(mut self, typ: &'p str) -> Self {
+        self.typ = Some(typ);
+        self
+    }
+
+    /// Rejects longer tokens before any work.
+    pub const fn max_len(mut self, bytes: usize) -> Self {
+        self.max_len = bytes;
+        self
+    }
+
+    /// The configured leeway in seconds.
+    pub const fn leeway_secs(&self) -> u64 {
+        self.leeway
+    }
+
+    fn check_claims(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
+        match c.exp {
+            Some(exp) if now >= exp.saturating_add(self.leeway) => return Err(Error::Expired),
+            None if self.require_exp => return Err(Error::Missing(Claim::Exp)),
+            _ => {}
+        }
+        if let Some(nbf) = c.nbf {
+            if nbf > now.saturating_add(self.leeway) {
+                return Err(Error::NotYetValid);
+            }
+        }
+        if let Some(issuer) = self.issuer {
+            if !c.iss.is_some_and(|iss| iss.eq_str(issuer)) {
+                return Err(Error::Issuer);
+            }
+        }
+        match (self.audience, c.aud) {
+            (Some(wanted), Some(aud)) if aud.contains(wanted) => {}
+            (None, None) => {}
+            _ => return Err(Error::Audience),
+        }
+        Ok(())
+    }
+
+    fn check_header(&self, h: &Header<'_>, key: &Key) -> Result<(), Error> {
+        if h.alg != key.algorithm() {
+            return Err(Error::Algorithm);
+        }
+        if let Some(wanted) = self.typ {
+            let mut buf = [0u8; 32];
+            let typ = h.typ.and_then(|t| t.decode_into(&mut buf));
+            if !typ.is_some_and(|t| t.eq_ignore_ascii_case(wanted)) {
+                return Err(Error::Type);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A token whose MAC, header and claims passed; borrows the caller's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Verified<'b> {
+    /// The header members the verifier read.
+    pub header: Header<'b>,
+    /// The registered claims.
+    pub claims: Claims<'b>,
+    payload: &'b str,
+}
+
+impl<'b> Verified<'b> {
+    /// The decoded payload JSON (already validated as strict RFC 8259).
+    pub fn payload(&self) -> &'b str {
+        self.payload
+    }
+
+    /// Deserializes the caller's own claim type, borrowing `&str` fields from
+    /// the payload. Strings containing escapes need [`Self::deserialize_with`].
+    pub fn deserialize<T: Deserialize<'b>>(&self) -> Result<T, Error> {
+        serde_json_core::from_str(self.payload).map(|(v, _)| v).map_err(|_| Error::Claims)
+    }
+
+    /// Like [`Self::deserialize`], unescaping strings into `scratch`.
+    pub fn deserialize_with<'s, T: Deserialize<'s>>(&self, scratch: &'s mut [u8]) -> Result<T, Error>
+    where
+        'b: 's,
+    {
+        serde_json_core::from_slice_escaped(self.payload.as_bytes(), scratch)
+            .map(|(v, _)| v)
+            .map_err(|_| Error::Claims)
+    }
+}
+
+/// Splits `header.payload.signature`, refusing other shapes and empty segments.
+fn split(token: &str) -> Result<(&str, &str, &str), Error> {
+    let mut parts = token.splitn(4, '.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
+        _ => Err(Malformed::Segments.into()),
+    }
+}
+
+fn decode_segment<'o>(segment: &str, out: &'o mut [u8]) -> Result<&'o str, Error> {
+    let bytes = b64::decode(segment.as_bytes(), out).map_err(|e| match e {
+        B64Error::Invalid => Error::Malformed(Malformed::Base64),
+        B64Error::Full => Error::BufferTooSmall,
+    })?;
+    core::str::from_utf8(bytes).map_err(|_| Malformed::Utf8.into())
+}
+
+impl<const K: usize> KeyRing<K> {
+    /// Verifies `token` at time `now` (seconds since the epoch), decoding the
+    /// header and payload into `buf`.
+    ///
+    /// The payload is never parsed before the MAC has matched. With one key the
+    /// header is not parsed before it either; with several, the header is parsed
+    /// first, only to find the key by `kid`.
+    pub fn verify<'b>(
+        &self,
+        token: &str,
+        validation: &Validation<'_>,
+        now: u64,
+        buf: &'b mut [u8],
+    ) -> Result<Verified<'b>, Error> {
+        if token.len() > validation.max_len {
+            return Err(Error::TooLong);
+        }
+        let (header_b64, payload_b64, sig_b64) = split(token)?;
+        let mut sig = [0u8; 64];
+        let sig = match Base64UrlUnpadded::decode(sig_b64, &mut sig) {
+            Ok(sig) => sig,
+            // Longer than any MAC: same opaque answer as a wrong signature.
+            Err(base64ct::Error::InvalidLength) if b64::decoded_len(sig_b64.len()).is_some() => &[][..],
+            Err(_) => return Err(Malformed::Base64.into()),
+        };
+        let signing_input = token.get(..header_b64.len().saturating_add(1).saturating_add(payload_b64.len()));
+        let signing_input = signing_input.ok_or(Malformed::Segments)?.as_bytes();
+
+        let (header_buf, payload_buf) = buf.split_at_mut(b64::decoded_len(header_b64.len()).unwrap_or(0).min(buf.len()));
+        let mut header_buf = Some(header_buf);
+        let (key, header) = match self.only() {
+            Some(key) => (key, None),
+            None => {
+                let header = parse_header(header_b64, header_buf.take())?;
+                let kid = header.kid.ok_or(Error::UnknownKey)?;
+                (self.find(&kid).ok_or(Error::UnknownKey)?, Some(header))
+            }
+        };
+        if !key.verify_mac(signing_input, sig) {
+            return Err(Error::Signature);
+        }
+        let header = match header {
+            Some(h) => h,
+            None => match key.algorithm().common_headers().iter().position(|h| *h == header_b64) {
+                Some(i) => Header::common(key.algorithm(), i),
+                None => parse_header(header_b64, header_buf.take())?,
+            },
+        };
+        validation.check_header(&header, key)?;
+        let payload = decode_segment(payload_b64, payload_buf)?;
+        let claims = Claims::parse(payload)?;
+        validation.check_claims(&claims, now)?;
+        Ok(Verified { header, claims, payload })
+    }
+}
+
+fn parse_header<'b>(header_b64: &str, buf: Option<&'b mut [u8]>) -> Result<Header<'b>, Error> {
+    Header::parse(decode_segment(header_b64, buf.unwrap_or_default())?)
+}

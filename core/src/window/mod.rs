@@ -1,0 +1,390 @@
+//! A fixed-capacity idempotency and replay window with an at-most-once guarantee.
+//!
+//! One state machine serves idempotency keys (a retry gets the stored result) and
+//! one-time tokens (a `jti` seen once is refused until the token expires).
+//!
+//! # The guarantee
+//!
+//! For a given window, a `(scope, key)` is handed out as [`Begin::Fresh`] at most
+//! once while its record is live: while in flight (until `complete`, `abort`, or
+//! the lease runs out) and after completion until its TTL (or `keep_until`)
+//! passes. When the window is full, expired records are reused first; a live,
+//! completed record is evicted only if the window then answers [`Begin::Stale`]
+//! to every later request in that record's bucket whose `stamp` is not newer than
+//! the evicted record's (the IPsec anti-replay idea of RFC 4303 and RFC 6479,
+//! applied to random keys). In-flight records are never evicted. So a retry that
+//! carries the same `stamp` as its first attempt is answered from the record, or
+//! refused, and never run twice. When nothing can be evicted safely the answer is
+//! [`Begin::Full`]. The caller must send the same `stamp` on every retry (a
+//! token's `iat`, or a request time chosen once by the client).
+//!
+//! # Layout and cost
+//!
+//! Records live in buckets of [`WAYS`] slots chosen by a keyed 128-bit SipHash-2-4
+//! digest of `(scope, key)`. The per-window secret keeps attacker-chosen keys from
+//! aiming at one bucket or colliding (a collision among `n` random records has
+//! probability about `n²/2¹²⁹`). Every operation touches one bucket, so it costs
+//! the same at any capacity and never allocates.
+
+mod model;
+mod one_time;
+
+use siphasher::sip128::{Hasher128, SipHasher24};
+
+pub use one_time::one_time_request;
+#[cfg(any(test, feature = "testing"))]
+pub use model::{Allowed, Model, ModelError};
+
+/// Slots per bucket.
+pub const WAYS: usize = 8;
+
+/// A digest of the request (method, target, body digest…) that the caller builds;
+/// a reused key with another fingerprint is a [`Begin::Mismatch`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Fingerprint(pub [u8; 16]);
+
+impl Fingerprint {
+    /// SHA-256 over the length-prefixed parts, truncated to 128 bits.
+    pub fn of(parts: &[&[u8]]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in parts {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        let digest = h.finalize();
+        let mut out = [0u8; 16];
+        for (o, d) in out.iter_mut().zip(digest.iter()) {
+            *o = *d;
+        }
+        Fingerprint(out)
+    }
+}
+
+/// One request to the window.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The authenticated principal (a token's `sub`, a device id).
+    pub scope: &'a [u8],
+    /// The idempotency key or `jti`.
+    pub key: &'a [u8],
+    /// What the request does; see [`Fingerprint`].
+    pub fingerprint: Fingerprint,
+    /// When the request was made, identical on every retry (see the module docs).
+    pub stamp: u64,
+    /// Keep the completed record until this time instead of `now + ttl`.
+    pub keep_until: Option<u64>,
+}
+
+/// Lease, TTL and clock-skew bounds, all in the unit the caller uses for `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WindowConfig {
+    /// How long an in-flight record blocks retries before it counts as crashed.
+    pub lease: u64,
+    /// How long a completed record is replayed.
+    pub ttl: u64,
+    /// How far in the future a `stamp` may be; later stamps are [`Begin::Stale`].
+    pub max_skew: u64,
+}
+
+/// The answer to [`Window::begin`].
+#[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use]
+pub enum Begin<V, T = Ticket> {
+    /// Go ahead; finish with `complete` or `abort`.
+    Fresh(T),
+    /// Completed before with the same fingerprint: here is the stored result.
+    Replay(V),
+    /// The same key is running now (HTTP 409).
+    InFlight,
+    /// The same key was used for another request (HTTP 422).
+    Mismatch,
+    /// No room and nothing may be evicted safely (HTTP 503).
+    Full,
+    /// Older than the window can vouch for, or too far in the future: refuse.
+    Stale,
+}
+
+impl<V, T> Begin<V, T> {
+    /// The outcome's name, for logs and problem documents.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Begin::Fresh(_) => "fresh",
+            Begin::Replay(_) => "replay",
+            Begin::InFlight => "in_flight",
+            Begin::Mismatch => "mismatch",
+            Begin::Full => "full",
+            Begin::Stale => "stale",
+        }
+    }
+}
+
+/// Proof of ownership of an in-flight record. Not `Clone`: it is spent by
+/// `complete` or `abort`.
+#[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use]
+pub struct Ticket {
+    slot: u32,
+    lease: u64,
+    id: EntryId,
+}
+
+/// Why `complete` or `abort` was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum TicketError {
+    /// The lease ran out; the key may already be running again elsewhere.
+    LeaseExpired,
+    /// The record is no longer this ticket's (taken over, or from another window).
+    NotOwner,
+}
+
+impl core::fmt::Display for TicketError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            TicketError::LeaseExpired => "the lease expired before completion",
+            TicketError::NotOwner => "the record belongs to another request",
+        })
+    }
+}
+
+impl core::error::Error for TicketError {}
+
+/// The store contract every backend implements: the in-memory window here, and
+/// (as an async variant) the server stores in `tessera-std`.
+pub trait Store<V> {
+    /// Ownership proof returned by `Fresh`.
+    type Ticket;
+    /// Claims `(scope, key)` or reports why not.
+    fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V, Self::Ticket>;
+    /// Stores the result of the owner's run.
+    fn complete(&mut self, ticket: Self::Ticket, value: V, now: u64) -> Result<(), TicketError>;
+    /// Releases the key so a retry runs again.
+    fn abort(&mut self, ticket: Self::Ticket, now: u64) -> Result<(), TicketError>;
+}
+
+/// Keyed 128-bit digest of `(scope, key)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+struct EntryId(u64, u64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Empty,
+    InFlight,
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct Slot<V> {
+    id: EntryId,
+    state: State,
+    fingerprint: Fingerprint,
+    stamp: u64,
+    /// Lease end while in flight; record end once done.
+    until: u64,
+    keep_until: Option<u64>,
+    lease: u64,
+    /// Stamps below this are refused in this bucket (raised by evictions).
+    floor: u64,
+    value: Option<V>,
+}
+
+impl<V> Slot<V> {
+    const EMPTY: Self = Slot {
+        id: EntryId(0, 0),
+        state: State::Empty,
+        fingerprint: Fingerprint([0; 16]),
+        stamp: 0,
+        until: 0,
+        keep_until: None,
+        lease: 0,
+        floor: 0,
+        value: None,
+    };
+
+    fn live(&self, now: u64) -> bool {
+        self.state != State::Empty && self.until > now
+    }
+}
+
+/// A window of `N` records holding results of type `V`.
+///
+/// `const`-constructible, so it can live in a `static` behind a critical-section
+/// mutex on firmware. See the [module docs](self) for the guarantee.
+pub struct Window<V, const N: usize> {
+    secret: [u8; 16],
+    config: WindowConfig,
+    next_lease: u64,
+    slots: [Slot<V>; N],
+}
+
+impl<V: Clone, const N: usize> Window<V, N> {
+    /// An empty window. `secret` must be random and private: it keeps
+    /// attacker-chosen keys from colliding or crowding one bucket.
+    pub const fn new(secret: [u8; 16], config: WindowConfig) -> Self {
+        Window { secret, config, next_lease: 1, slots: [const { Slot::EMPTY }; N] }
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &WindowConfig {
+        &self.config
+    }
+
+    /// Records currently live (in flight or completed and unexpired). O(N): for
+    /// metrics and tests, not the hot path.
+    pub fn live(&self, now: u64) -> usize {
+        self.slots.iter().filter(|s| s.live(now)).count()
+    }
+
+    fn id(&self, scope: &[u8], key: &[u8]) -> EntryId {
+        let mut h = SipHasher24::new_with_key(&self.secret);
+        core::hash::Hasher::write(&mut h, &(scope.len() as u64).to_le_bytes());
+        core::hash::Hasher::write(&mut h, scope);
+        core::hash::Hasher::write(&mut h, key);
+        let d = h.finish128();
+        EntryId(d.h1, d.h2)
+    }
+
+    /// The slot range of the bucket `id` falls in.
+    fn bucket(id: EntryId) -> core::ops::Range<usize> {
+        let buckets = N.div_ceil(WAYS) as u64;
+        let b = id.0.checked_rem(buckets).unwrap_or(0) as usize;
+        let start = b.saturating_mul(WAYS);
+        start..start.saturating_add(WAYS).min(N)
+    }
+
+    /// Claims `(scope, key)`; see [`Begin`] for the answers.
+    pub fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V> {
+        if req.stamp > now.saturating_add(self.config.max_skew) {
+            return Begin::Stale;
+        }
+        let id = self.id(req.scope, req.key);
+        let range = Self::bucket(id);
+        let Some(bucket) = self.slots.get_mut(range.clone()) else {
+            return Begin::Full;
+        };
+        let mut floor = 0;
+        let mut own: Option<usize> = None;
+        let mut free: Option<usize> = None;
+        let mut victim: Option<(usize, u64)> = None;
+        for (i, slot) in bucket.iter().enumerate() {
+            floor = floor.max(slot.floor);
+            let live = slot.live(now);
+            if slot.state != State::Empty && slot.id == id {
+                if !live {
+                    own = Some(i);
+                    continue;
+                }
+                if slot.fingerprint != req.fingerprint {
+                    return Begin::Mismatch;
+                }
+                return match (&slot.state, &slot.value) {
+                    (State::Done, Some(v)) => Begin::Replay(v.clone()),
+                    _ => Begin::InFlight,
+                };
+            }
+            if !live {
+                free = free.or(Some(i));
+            } else if slot.state == State::Done && victim.is_none_or(|(_, s)| slot.stamp < s) {
+                victim = Some((i, slot.stamp));
+            }
+        }
+        if req.stamp < floor {
+            return Begin::Stale;
+        }
+        let at = match (own.or(free), victim) {
+            (Some(i), _) => i,
+            // Evict only if the request itself stays admissible afterwards.
+            (None, Some((i, stamp))) if stamp < req.stamp => {
+                if let Some(slot) = bucket.get_mut(i) {
+                    slot.floor = slot.floor.max(stamp.saturating_add(1));
+                }
+                i
+            }
+            _ => return Begin::Full,
+        };
+        let lease = self.next_lease;
+        self.next_lease = lease.wrapping_add(1);
+        let Some(slot) = bucket.get_mut(at) else {
+            return Begin::Full;
+        };
+        *slot = Slot {
+            id,
+            state: State::InFlight,
+            fingerprint: req.fingerprint,
+            stamp: req.stamp,
+            until: now.saturating_add(self.config.lease),
+            keep_until: req.keep_until,
+            lease,
+            floor: slot.floor,
+            value: None,
+        };
+        Begin::Fresh(Ticket { slot: range.start.saturating_add(at) as u32, lease, id })
+    }
+
+    /// The owned, still-leased slot of `ticket`.
+    fn owned(&mut self, ticket: &Ticket, now: u64) -> Result<&mut Slot<V>, TicketError> {
+        let slot = self.slots.get_mut(ticket.slot as usize).ok_or(TicketError::NotOwner)?;
+        if slot.state != State::InFlight || slot.id != ticket.id || slot.lease != ticket.lease {
+            return Err(TicketError::NotOwner);
+        }
+        if slot.until <= now {
+            return Err(TicketError::LeaseExpired);
+        }
+        Ok(slot)
+    }
+
+    /// Stores the result; retries with the same fingerprint get it as `Replay`
+    /// until `keep_until`, or `now + ttl`.
+    pub fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
+        let ttl = self.config.ttl;
+        let slot = self.owned(&ticket, now)?;
+        slot.state = State::Done;
+        slot.until = slot.keep_until.unwrap_or(now.saturating_add(ttl));
+        slot.value = Some(value);
+        Ok(())
+    }
+
+    /// Releases the key so that a retry runs again.
+    pub fn abort(&mut self, ticket: Ticket, now: u64) -> Result<(), TicketError> {
+        let slot = self.owned(&ticket, now)?;
+        slot.state = State::Empty;
+        slot.value = None;
+        Ok(())
+    }
+}
+
+impl<V: Clone, const N: usize> Store<V> for Window<V, N> {
+    type Ticket = Ticket;
+
+    fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V> {
+        Window::begin(self, req, now)
+    }
+
+    fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
+        Window::complete(self, ticket, value, now)
+    }
+
+    fn abort(&mut self, ticket: Ticket, now: u64) -> Result<(), TicketError> {
+        Window::abort(self, ticket, now)
+    }
+}
+
+/// A short stored answer of at most `R` bytes, for firmware that replays its reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Reply<const R: usize> {
+    /// Status code.
+    pub status: u16,
+    /// Body bytes.
+    pub body: heapless::Vec<u8, R>,
+}
+
+/// A window whose results are a status and up to `R` bytes.
+pub type ReplyWindow<const N: usize, const R: usize> = Window<Reply<R>, N>;

@@ -1,0 +1,19 @@
+// The fixed key ring and token policy. Shared with `build.rs` through
+// `include!` (so no inner doc comments here): the session's tokens are minted
+// with the very secrets the firmware verifies with.
+//
+// Demo secrets, public in this repository: a real device would have them
+// provisioned into a protected flash page, never in source.
+
+/// `(kid, secret)` of every HS256 key the endpoint accepts: the current key
+/// and the previous one, so the gateway can rotate without downtime.
+pub const KEYS: [(&str, &[u8; 32]); 2] = [
+    ("2026-11", b"tessera-demo-secret-key-2026-11!"),
+    ("2026-10", b"tessera-demo-secret-key-2026-10!"),
+];
+
+/// `iss` every token must carry: the gateway that mints them.
+pub const ISSUER: &str = "tessera-gw";
+
+/// `aud` every token must name: this device.
+pub const AUDIENCE: &str = "relay-7";
