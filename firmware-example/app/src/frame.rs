@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(Frame::parse(b"S extra"), Err(FrameError::Syntax));
         assert_eq!(Frame::parse(b"R k on"), Err(FrameError::Syntax));
         assert_eq!(Frame::parse(b"R k on t extra"), Err(FrameError::Syntax));
-        assert_eq!(Frame::parse(b"R k  on t"), Err(FrameError::Key));
+        assert_eq!(Frame::parse(b"R  k on t"), Err(FrameError::Key));
         assert_eq!(Frame::parse(b"R k/1 on t"), Err(FrameError::Key));
         assert_eq!(Frame::parse(&[b"R ".as_slice(), &[b'k'; 33], b" on t"].concat()), Err(FrameError::Key));
         assert_eq!(Frame::parse(b"R k blink t"), Err(FrameError::Command));

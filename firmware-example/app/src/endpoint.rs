@@ -1,0 +1,146 @@
+//! One frame in, one answer out: verify, claim the key, drive the pin once.
+
+use core::cell::RefCell;
+
+use critical_section::Mutex;
+use embedded_hal::digital::StatefulOutputPin;
+use tessera_core::{
+    window::{Begin, Fingerprint, Request, Window},
+    Claim, Error, KeyRing, Validation,
+};
+
+use crate::{
+    clock::{Monotonic, SyncedClock},
+    frame::{Command, Frame, FrameError},
+    reply::{Answer, Level},
+};
+
+/// Bytes for the decoded header and payload of one token.
+pub const DECODE_BUF: usize = 384;
+
+/// The idempotency window, in a `static` shared under a critical section so
+/// that an interrupt-driven transport could use it too. The stored value is
+/// the short answer a retry gets back: the level the pin was driven to.
+pub type SharedWindow<const N: usize> = Mutex<RefCell<Window<Level, N>>>;
+
+/// The endpoint's state: key ring, policy, window, pin and clock.
+pub struct Endpoint<'a, P, M, const K: usize, const N: usize> {
+    ring: &'a KeyRing<K>,
+    validation: Validation<'a>,
+    window: &'a SharedWindow<N>,
+    pin: P,
+    clock: SyncedClock<M>,
+    actuations: u32,
+    buf: [u8; DECODE_BUF],
+}
+
+impl<'a, P, M, const K: usize, const N: usize> Endpoint<'a, P, M, K, N>
+where
+    P: StatefulOutputPin,
+    M: Monotonic,
+{
+    /// An endpoint that accepts tokens from `ring` satisfying `validation`.
+    pub fn new(
+        ring: &'a KeyRing<K>,
+        validation: Validation<'a>,
+        window: &'a SharedWindow<N>,
+        pin: P,
+        clock: SyncedClock<M>,
+    ) -> Self {
+        Endpoint { ring, validation, window, pin, clock, actuations: 0, buf: [0; DECODE_BUF] }
+    }
+
+    /// Answers one line; returns the answer's tag (the idempotency key, or
+    /// the frame kind) and the answer.
+    pub fn handle<'l>(&mut self, line: Result<&'l [u8], FrameError>) -> (&'l str, Answer) {
+        let frame = match line.and_then(Frame::parse) {
+            Ok(frame) => frame,
+            Err(e) => return ("-", Answer::Frame(e)),
+        };
+        match frame {
+            Frame::Time(secs) => match self.clock.sync(secs) {
+                Ok(()) => ("time", Answer::Time(secs)),
+                Err(_) => ("time", Answer::ClockBackwards),
+            },
+            Frame::Status => ("status", self.status()),
+            Frame::End => ("end", Answer::End),
+            Frame::Request { key, command, token } => (key, self.request(key, command, token)),
+        }
+    }
+
+    fn status(&mut self) -> Answer {
+        match self.level() {
+            Ok(level) => Answer::Status(level, self.actuations),
+            Err(()) => Answer::Pin,
+        }
+    }
+
+    fn level(&mut self) -> Result<Level, ()> {
+        match self.pin.is_set_high() {
+            Ok(true) => Ok(Level::On),
+            Ok(false) => Ok(Level::Off),
+            Err(_) => Err(()),
+        }
+    }
+
+    fn request(&mut self, key: &str, command: Command, token: &str) -> Answer {
+        let Some(now) = self.clock.now() else {
+            return Answer::NoTime;
+        };
+        let begin = match self.verify_and_claim(key, command, token, now) {
+            Ok(begin) => begin,
+            Err(e) => return Answer::Token(e),
+        };
+        match begin {
+            Begin::Fresh(ticket) => match self.drive(command) {
+                Ok(level) => {
+                    let stored = critical_section::with(|cs| self.window.borrow_ref_mut(cs).complete(ticket, level, now));
+                    if let Err(_e) = stored {
+                        // The pin moved; only a retry's replay is lost.
+                        log!(warn, "window: result not stored: {}", _e);
+                    }
+                    Answer::Done(level)
+                }
+                Err(()) => {
+                    let _ = critical_section::with(|cs| self.window.borrow_ref_mut(cs).abort(ticket, now));
+                    Answer::Pin
+                }
+            },
+            Begin::Replay(level) => Answer::Replayed(level),
+            Begin::InFlight => Answer::InFlight,
+            Begin::Mismatch => Answer::Mismatch,
+            Begin::Full => Answer::Full,
+            Begin::Stale => Answer::Stale,
+        }
+    }
+
+    /// Verifies the token, then claims `(sub, key)` with the token's `iat` as
+    /// the retry-stable stamp, kept until the token expires (so a replay of a
+    /// still-valid token is always recognised).
+    fn verify_and_claim(&mut self, key: &str, command: Command, token: &str, now: u64) -> Result<Begin<Level>, Error> {
+        let verified = self.ring.verify(token, &self.validation, now, &mut self.buf)?;
+        let claims = verified.claims;
+        let scope = claims.sub.ok_or(Error::Missing(Claim::Sub))?;
+        let request = Request {
+            scope: scope.raw().as_bytes(),
+            key: key.as_bytes(),
+            fingerprint: Fingerprint::of(&[command.as_str().as_bytes()]),
+            stamp: claims.iat.ok_or(Error::Claims)?,
+            keep_until: claims.exp,
+        };
+        Ok(critical_section::with(|cs| self.window.borrow_ref_mut(cs).begin(&request, now)))
+    }
+
+    fn drive(&mut self, command: Command) -> Result<Level, ()> {
+        let driven = match command {
+            Command::On => self.pin.set_high(),
+            Command::Off => self.pin.set_low(),
+            Command::Toggle => self.pin.toggle(),
+        };
+        driven.map_err(|_| ())?;
+        self.actuations = self.actuations.saturating_add(1);
+        let level = self.level()?;
+        log!(info, "relay {} ({}), actuation {=u32}", level, command, self.actuations);
+        Ok(level)
+    }
+}

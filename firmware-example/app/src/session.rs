@@ -1,0 +1,49 @@
+//! The transport loop: bytes from a serial port in, answer lines out.
+
+use embedded_hal::digital::StatefulOutputPin;
+use embedded_hal_nb::serial::{Read, Write};
+
+use crate::{clock::Monotonic, frame::LineBuffer, reply::Answer, Endpoint};
+
+/// Longest frame, in bytes, newline excluded.
+pub const MAX_LINE: usize = 512;
+
+/// Whether to keep serving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Wait for more bytes.
+    Continue,
+    /// The peer ended the session (`X`).
+    Stop,
+}
+
+/// An endpoint bound to a line buffer.
+pub struct Session<'a, P, M, const K: usize, const N: usize> {
+    lines: LineBuffer<MAX_LINE>,
+    endpoint: Endpoint<'a, P, M, K, N>,
+}
+
+impl<'a, P, M, const K: usize, const N: usize> Session<'a, P, M, K, N>
+where
+    P: StatefulOutputPin,
+    M: Monotonic,
+{
+    /// A session with an empty line buffer.
+    pub fn new(endpoint: Endpoint<'a, P, M, K, N>) -> Self {
+        Session { lines: LineBuffer::new(), endpoint }
+    }
+
+    /// Reads one byte; when it completes a frame, answers it on `serial`.
+    /// `WouldBlock` means no byte is waiting.
+    pub fn poll<S: Read<u8> + Write<u8>>(&mut self, serial: &mut S) -> nb::Result<Control, S::Error> {
+        let byte = serial.read()?;
+        let Some(line) = self.lines.push(byte) else {
+            return Ok(Control::Continue);
+        };
+        let (tag, answer) = self.endpoint.handle(line);
+        log!(info, "{=str} -> {}", tag, answer);
+        answer.write(tag, |bytes| bytes.iter().try_for_each(|&b| nb::block!(serial.write(b))))?;
+        nb::block!(serial.flush())?;
+        Ok(if answer == Answer::End { Control::Stop } else { Control::Continue })
+    }
+}
