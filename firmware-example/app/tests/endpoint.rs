@@ -1,0 +1,206 @@
+//! The endpoint on the host: real tokens from the real signer, a real window,
+//! and embedded-hal-mock standing in for the relay pin and the UART.
+
+use core::cell::{Cell, RefCell};
+
+use critical_section::Mutex;
+use embedded_hal_mock::eh1::digital::{Mock as Pin, State, Transaction as PinTx};
+use embedded_hal_mock::eh1::serial::{Mock as Serial, Transaction as SerialTx};
+use embedded_hal_mock::eh1::MockError;
+use tessera_app::{
+    clock::{Monotonic, SyncedClock},
+    frame::FrameError,
+    Answer, Control, Endpoint, Level, Session, SharedWindow,
+};
+use tessera_core::{
+    window::{Begin, Fingerprint, Request, Window, WindowConfig},
+    Error, Key, KeyRing, Validation,
+};
+
+const SECRET: &[u8; 32] = b"host-test-secret-host-test-secr!";
+const T0: u64 = 1_764_072_000;
+const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+
+struct Millis<'a>(&'a Cell<u64>);
+
+impl Monotonic for Millis<'_> {
+    fn millis(&mut self) -> u64 {
+        self.0.get()
+    }
+}
+
+fn token(claims: &str) -> String {
+    let mut out = [0u8; 512];
+    Key::hs256(SECRET).unwrap().sign_json(claims.as_bytes(), &mut out).unwrap().to_owned()
+}
+
+fn valid(sub: &str, iat: u64) -> String {
+    token(&format!(r#"{{"iss":"gw","sub":"{sub}","aud":"relay","iat":{iat},"exp":{}}}"#, iat + 600))
+}
+
+fn window<const N: usize>() -> SharedWindow<N> {
+    Mutex::new(RefCell::new(Window::new([7; 16], CONFIG)))
+}
+
+fn ring() -> KeyRing<1> {
+    KeyRing::single(Key::hs256(SECRET).unwrap()).unwrap()
+}
+
+const POLICY: Validation<'static> = Validation::new().issuer("gw").audience("relay");
+
+/// Runs `f` with a synced endpoint over `pin`, then checks the pin saw exactly
+/// its expectations.
+fn with_endpoint<const N: usize>(
+    window: &SharedWindow<N>,
+    pin: &[PinTx],
+    f: impl FnOnce(&mut Endpoint<'_, Pin, Millis<'_>, 1, N>),
+) {
+    let ring = ring();
+    let ms = Cell::new(0);
+    let mut clock = SyncedClock::new(Millis(&ms));
+    clock.sync(T0).unwrap();
+    let mut mock = Pin::new(pin);
+    let mut endpoint = Endpoint::new(&ring, POLICY, window, mock.clone(), clock);
+    f(&mut endpoint);
+    mock.done();
+}
+
+fn ask<const N: usize>(endpoint: &mut Endpoint<'_, Pin, Millis<'_>, 1, N>, line: &str) -> Answer {
+    endpoint.handle(Ok(line.as_bytes())).1
+}
+
+#[test]
+fn fresh_request_drives_the_pin_once_and_retries_replay() {
+    let window = window::<32>();
+    let tok = valid("app-1", T0);
+    let pin = [PinTx::toggle(), PinTx::get_state(State::High), PinTx::get_state(State::High)];
+    with_endpoint(&window, &pin, |e| {
+        assert_eq!(ask(e, &format!("R k1 toggle {tok}")), Answer::Done(Level::On));
+        assert_eq!(ask(e, &format!("R k1 toggle {tok}")), Answer::Replayed(Level::On));
+        assert_eq!(ask(e, "S"), Answer::Status(Level::On, 1));
+    });
+}
+
+#[test]
+fn same_key_for_another_caller_is_another_request() {
+    let window = window::<32>();
+    let pin = [PinTx::set(State::High), PinTx::get_state(State::High), PinTx::set(State::High), PinTx::get_state(State::High)];
+    with_endpoint(&window, &pin, |e| {
+        assert_eq!(ask(e, &format!("R k1 on {}", valid("app-1", T0))), Answer::Done(Level::On));
+        assert_eq!(ask(e, &format!("R k1 on {}", valid("app-2", T0))), Answer::Done(Level::On));
+    });
+}
+
+#[test]
+fn reused_key_with_another_command_is_a_mismatch() {
+    let window = window::<32>();
+    let tok = valid("app-1", T0);
+    with_endpoint(&window, &[PinTx::set(State::Low), PinTx::get_state(State::Low)], |e| {
+        assert_eq!(ask(e, &format!("R k1 off {tok}")), Answer::Done(Level::Off));
+        assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Mismatch);
+    });
+}
+
+#[test]
+fn token_errors_never_touch_the_pin() {
+    let window = window::<32>();
+    let good = valid("app-1", T0);
+    let forged = valid("admin", T0);
+    let mut parts: Vec<&str> = good.split('.').collect();
+    parts[1] = forged.split('.').nth(1).unwrap();
+    let tampered = parts.join(".");
+    let expired = token(&format!(r#"{{"iss":"gw","sub":"a","aud":"relay","iat":1,"exp":{T0}}}"#));
+    let wrong_aud = token(&format!(r#"{{"iss":"gw","sub":"a","aud":"other","iat":{T0},"exp":{}}}"#, T0 + 9));
+    let no_sub = token(&format!(r#"{{"iss":"gw","aud":"relay","iat":{T0},"exp":{}}}"#, T0 + 9));
+    let no_iat = token(&format!(r#"{{"iss":"gw","sub":"a","aud":"relay","exp":{}}}"#, T0 + 9));
+    with_endpoint(&window, &[], |e| {
+        assert_eq!(ask(e, &format!("R k on {tampered}")), Answer::Token(Error::Signature));
+        assert_eq!(ask(e, &format!("R k on {expired}")), Answer::Token(Error::Expired));
+        assert_eq!(ask(e, &format!("R k on {wrong_aud}")), Answer::Token(Error::Audience));
+        assert_eq!(ask(e, &format!("R k on {no_sub}")), Answer::Token(Error::Missing(tessera_core::Claim::Sub)));
+        assert_eq!(ask(e, &format!("R k on {no_iat}")), Answer::Token(Error::Claims));
+        assert!(matches!(ask(e, "R k on not-a-token"), Answer::Token(Error::Malformed(_))));
+    });
+}
+
+#[test]
+fn a_key_still_running_is_in_flight() {
+    let window = window::<32>();
+    let request = Request { scope: b"app-1", key: b"k1", fingerprint: Fingerprint::of(&[b"on"]), stamp: T0, keep_until: None };
+    let claimed = critical_section::with(|cs| window.borrow_ref_mut(cs).begin(&request, T0));
+    assert!(matches!(claimed, Begin::Fresh(_)));
+    with_endpoint(&window, &[], |e| {
+        assert_eq!(ask(e, &format!("R k1 on {}", valid("app-1", T0))), Answer::InFlight);
+    });
+}
+
+#[test]
+fn a_full_window_refuses_and_a_future_stamp_is_stale() {
+    let window = window::<1>();
+    with_endpoint(&window, &[PinTx::set(State::High), PinTx::get_state(State::High)], |e| {
+        assert_eq!(ask(e, &format!("R a on {}", valid("app-1", T0))), Answer::Done(Level::On));
+        assert_eq!(ask(e, &format!("R b on {}", valid("app-1", T0))), Answer::Full);
+        assert_eq!(ask(e, &format!("R c on {}", valid("app-1", T0 + 31))), Answer::Stale);
+    });
+}
+
+#[test]
+fn a_failing_pin_releases_the_key_for_a_retry() {
+    let window = window::<32>();
+    let tok = valid("app-1", T0);
+    let pin = [PinTx::set(State::High).with_error(MockError::Io(std::io::ErrorKind::Other)), PinTx::set(State::High), PinTx::get_state(State::High)];
+    with_endpoint(&window, &pin, |e| {
+        assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Pin);
+        assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Done(Level::On));
+    });
+}
+
+#[test]
+fn no_request_is_served_before_the_first_time_sync() {
+    let window = window::<32>();
+    let ring = ring();
+    let ms = Cell::new(0);
+    let mut pin = Pin::new(&[]);
+    let mut e = Endpoint::new(&ring, POLICY, &window, pin.clone(), SyncedClock::new(Millis(&ms)));
+    let tok = valid("app-1", T0);
+    assert_eq!(ask(&mut e, &format!("R k1 on {tok}")), Answer::NoTime);
+    assert_eq!(ask(&mut e, &format!("T {T0}")), Answer::Time(T0));
+    assert_eq!(ask(&mut e, &format!("T {}", T0 - 1)), Answer::ClockBackwards);
+    assert_eq!(e.handle(Err(FrameError::TooLong)), ("-", Answer::Frame(FrameError::TooLong)));
+    pin.done();
+}
+
+#[test]
+fn a_session_answers_each_frame_on_the_serial_port() {
+    let window = window::<32>();
+    let ring = ring();
+    let ms = Cell::new(0);
+    let tok = valid("app-1", T0);
+    let exchange = [
+        (format!("T {T0}\n"), format!("time 200 {T0}\n")),
+        (format!("R k1 toggle {tok}\r\n"), "k1 200 on\n".to_owned()),
+        (format!("R k1 toggle {tok}\n"), "k1 208 on\n".to_owned()),
+        ("bogus\n".to_owned(), "- 400 syntax\n".to_owned()),
+        ("X\n".to_owned(), "end 200 bye\n".to_owned()),
+    ];
+    let mut expected = Vec::new();
+    for (frame, answer) in &exchange {
+        expected.push(SerialTx::read_many(frame.as_bytes()));
+        expected.push(SerialTx::write_many(answer.as_bytes()));
+        expected.push(SerialTx::flush());
+    }
+    let input_len: usize = exchange.iter().map(|(f, _)| f.len()).sum();
+    let mut serial = Serial::new(&expected);
+    let mut pin = Pin::new(&[PinTx::toggle(), PinTx::get_state(State::High)]);
+    let endpoint = Endpoint::new(&ring, POLICY, &window, pin.clone(), SyncedClock::new(Millis(&ms)));
+    let mut session = Session::new(endpoint);
+    let mut stops = 0;
+    for _ in 0..input_len {
+        if session.poll(&mut serial) == Ok(Control::Stop) {
+            stops += 1;
+        }
+    }
+    assert_eq!(stops, 1);
+    serial.done();
+    pin.done();
+}
