@@ -1,0 +1,11 @@
+//! Server side of tessera: the same semantics as `tessera-core`, for servers.
+//!
+//! - [`store`]: the async idempotency store contract, with an in-memory store
+//!   (the default) and Redis / Redis Cluster stores behind the `redis` feature.
+//! - `layer` (feature `http`): tower layers for bearer authentication and
+//!   idempotency keys.
+//! - The `tessera` binary (feature `cli`): `mint`, `verify`, `gateway`.
+
+pub mod store;
+
+pub use tessera_core as core;
