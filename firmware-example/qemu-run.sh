@@ -1,2 +1,37 @@
-#!/bin/sh
-exec qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 -display none -monitor none -serial null -semihosting-config enable=on,target=native -kernel "$1" | defmt-print -e "$1"
+#!/usr/bin/env bash
+# Cargo runner: boots an ELF on QEMU's lm3s6965evb and decodes its defmt
+# logs (semihosting stdout) with defmt-print.
+#
+# For the `endpoint` binary, UART0 reads the scripted session minted by
+# build.rs (or $TESSERA_FRAMES) and its answers go to $TESSERA_TRANSCRIPT
+# (default: next to the ELF, `<elf>.uart`), printed after the run.
+# Exit status: QEMU's (the firmware's semihosting exit code).
+set -euo pipefail
+
+elf=$1
+serial=(-serial null)
+transcript=
+if [[ $(basename "$elf") == endpoint ]]; then
+    frames=${TESSERA_FRAMES:-$(ls -t "$(dirname "$elf")"/build/tessera-board-*/out/session.frames 2>/dev/null | head -n1)}
+    [[ -f $frames ]] || { echo "qemu-run: no session.frames (build the endpoint first)" >&2; exit 2; }
+    transcript=${TESSERA_TRANSCRIPT:-$elf.uart}
+    # QEMU's `pipe` chardev reads <path>.in and writes <path>.out.
+    fifo=$(mktemp -d)
+    trap 'rm -rf "$fifo"' EXIT
+    mkfifo "$fifo/uart0.in" "$fifo/uart0.out"
+    cat "$fifo/uart0.out" > "$transcript" &
+    cat "$frames" > "$fifo/uart0.in" &
+    serial=(-chardev "pipe,id=uart0,path=$fifo/uart0" -serial chardev:uart0)
+fi
+
+status=0
+qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 -display none -monitor none \
+    -semihosting-config enable=on,target=native "${serial[@]}" -kernel "$elf" \
+    | defmt-print -e "$elf" || status=$?
+
+if [[ -n $transcript ]]; then
+    wait
+    echo "--- UART0 transcript ($transcript) ---"
+    cat "$transcript"
+fi
+exit "$status"

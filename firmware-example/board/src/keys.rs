@@ -17,3 +17,7 @@ pub const ISSUER: &str = "tessera-gw";
 
 /// `aud` every token must name: this device.
 pub const AUDIENCE: &str = "relay-7";
+
+/// Keys the idempotency window's bucket hash (see `tessera_core::window`).
+/// Must be random and private per device; fixed here for the demo.
+pub const WINDOW_SECRET: [u8; 16] = *b"demo-window-key!";

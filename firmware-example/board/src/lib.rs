@@ -6,6 +6,7 @@
 #![no_std]
 
 pub mod exit;
+pub mod footprint;
 /// The fixed key ring and token policy (demo secrets).
 pub mod keys;
 pub mod relay;

@@ -17,14 +17,12 @@ extern "C" {
 }
 
 fn heap_start() -> usize {
-    // SAFETY: only the address of the linker symbol is taken.
-    unsafe { addr_of!(__sheap) as usize }
+    addr_of!(__sheap) as usize
 }
 
 /// The initial stack pointer (top of the stack).
 pub fn top() -> usize {
-    // SAFETY: only the address of the linker symbol is taken.
-    unsafe { addr_of!(_stack_start) as usize }
+    addr_of!(_stack_start) as usize
 }
 
 /// The current stack pointer.

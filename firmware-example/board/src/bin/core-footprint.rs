@@ -1,0 +1,60 @@
+//! The core's share: verify one HS256 token (minted by `build.rs`) and claim
+//! its key in a 32-entry window, under the same harness as `baseline`.
+#![no_std]
+#![no_main]
+
+use core::cell::RefCell;
+
+use cortex_m_rt::entry;
+use critical_section::Mutex;
+use defmt_semihosting as _;
+use tessera_board::keys;
+use tessera_core::{
+    window::{Begin, Fingerprint, Request, Window, WindowConfig},
+    Key, KeyRing, Validation,
+};
+
+const TOKEN: &str = include_str!(concat!(env!("OUT_DIR"), "/footprint.token"));
+const NOW: u64 = 1_764_072_000;
+const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+
+static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
+
+#[entry]
+fn main() -> ! {
+    tessera_board::footprint::measure(probe)
+}
+
+fn probe() -> bool {
+    let (_, secret) = keys::KEYS[0];
+    let Ok(ring) = Key::hs256(secret).and_then(KeyRing::<1>::single) else {
+        return false;
+    };
+    let validation = Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE);
+    let mut buf = [0u8; 384];
+    let Ok(verified) = ring.verify(core::hint::black_box(TOKEN), &validation, NOW, &mut buf) else {
+        return false;
+    };
+    let Some(sub) = verified.claims.sub else {
+        return false;
+    };
+    let request = Request {
+        scope: sub.raw().as_bytes(),
+        key: b"k1",
+        fingerprint: Fingerprint::of(&[b"on"]),
+        stamp: verified.claims.iat.unwrap_or(NOW),
+        keep_until: verified.claims.exp,
+    };
+    critical_section::with(|cs| {
+        let mut window = WINDOW.borrow_ref_mut(cs);
+        match window.begin(&request, NOW) {
+            Begin::Fresh(ticket) => window.complete(ticket, 1, NOW).is_ok(),
+            _ => false,
+        }
+    })
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    tessera_board::exit::exit(false)
+}

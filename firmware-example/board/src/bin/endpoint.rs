@@ -1,0 +1,68 @@
+//! The IoT endpoint: frames on UART0, the relay on PF0, logs over defmt
+//! semihosting, the window in a `static`. Runs until an `X` frame.
+#![no_std]
+#![no_main]
+
+use core::cell::RefCell;
+
+use cortex_m_rt::entry;
+use critical_section::Mutex;
+use defmt_semihosting as _;
+use tessera_app::{clock::SyncedClock, session::MAX_LINE, Control, Endpoint, Session, SharedWindow};
+use tessera_board::{exit::exit, keys, relay::Relay, stack, systick::Millis, uart::Uart0};
+use tessera_core::{
+    window::{Window, WindowConfig},
+    ConfigError, Key, KeyRing, Validation,
+};
+
+/// Keys remembered at once; a 33rd live key is answered `429 window_full`.
+const WINDOW_LEN: usize = 32;
+/// Actions finish within one frame, so a short lease; records live until
+/// their token's `exp` (the endpoint passes it as `keep_until`).
+const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+
+static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
+
+fn ring() -> Result<KeyRing<{ keys::KEYS.len() }>, ConfigError> {
+    let mut ring = KeyRing::new();
+    for (kid, secret) in keys::KEYS {
+        ring.add(Key::hs256(secret)?.with_kid(kid)?)?;
+    }
+    Ok(ring)
+}
+
+#[entry]
+fn main() -> ! {
+    stack::paint();
+    let Some(core) = cortex_m::Peripherals::take() else { exit(false) };
+    let ring = match ring() {
+        Ok(ring) => ring,
+        Err(e) => {
+            defmt::error!("key ring: {}", e);
+            exit(false)
+        }
+    };
+    let validation = Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE).max_len(MAX_LINE);
+    let clock = SyncedClock::new(Millis::start(core.SYST));
+    let mut session = Session::new(Endpoint::new(&ring, validation, &WINDOW, Relay::new(), clock));
+    let mut uart = Uart0::new();
+    defmt::info!("endpoint ready: {=usize}-entry window, {=usize} keys", WINDOW_LEN, keys::KEYS.len());
+    loop {
+        match session.poll(&mut uart) {
+            Ok(Control::Continue) | Err(nb::Error::WouldBlock) => {}
+            Ok(Control::Stop) => break,
+            Err(nb::Error::Other(_)) => defmt::warn!("uart: receive error, byte dropped"),
+        }
+    }
+    let low = stack::low_water();
+    defmt::info!("stack high-water since main: {=usize} B", stack::top().saturating_sub(low));
+    exit(true)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if let Some(at) = info.location() {
+        defmt::error!("panic at {=str}:{=u32}", at.file(), at.line());
+    }
+    exit(false)
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# CI for firmware-example (issue 6). Idempotent; run as root from any cwd.
+#
+#   1. installs the Cortex-M toolchain packages and defmt-print if missing;
+#   2. runs the host tests of the app library (embedded-hal-mock);
+#   3. builds the firmware (release, opt-level "z") with Debian's rustc;
+#   4. runs the scripted session in QEMU and checks every answer;
+#   5. measures flash, RAM and stack (endpoint, core-footprint - baseline).
+#
+# Ends with `N passed, M failed` (the transcript checks); exits non-zero on
+# any failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "toolchain"
+packages=(rustc-web cargo-web rust-web-src lld llvm qemu-system-arm)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+command -v defmt-print >/dev/null || cargo install --locked defmt-print
+# Cortex-M builds: Debian's cargo/rustc (they ship the `core` sources that
+# -Zbuild-std needs); RUSTC_BOOTSTRAP unlocks -Zbuild-std on a stable release.
+fw_cargo() { PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 cargo "$@"; }
+/usr/bin/rustc --version
+qemu-system-arm --version | head -n1
+defmt-print --version
+
+say "host tests (tessera-app, embedded-hal-mock)"
+host=$(rustc -vV | sed -n 's/^host: //p')
+CARGO_TARGET_DIR=target/host cargo test -p tessera-app --target "$host"
+
+say "firmware build (thumbv7m-none-eabi, release)"
+fw_cargo build --release
+out=target/thumbv7m-none-eabi/release
+session_dir=$(dirname "$(ls -t "$out"/build/tessera-board-*/out/session.frames | head -n1)")
+
+say "scripted session in QEMU (lm3s6965evb)"
+transcript=target/session.uart
+log=target/session.log
+qemu_status=0
+TESSERA_FRAMES="$session_dir/session.frames" TESSERA_TRANSCRIPT="$transcript" \
+    timeout 120 ./qemu-run.sh "$out/endpoint" > "$log" 2>&1 || qemu_status=$?
+cat "$log"
+
+say "transcript checks"
+pass=0
+fail=0
+check() { # check OK LABEL DETAIL
+    if [[ $1 == 1 ]]; then
+        pass=$((pass + 1))
+        printf 'PASS  %s\n' "$2"
+    else
+        fail=$((fail + 1))
+        printf 'FAIL  %s: %s\n' "$2" "$3"
+    fi
+}
+mapfile -t answers < "$transcript"
+i=0
+while IFS=$'\t' read -r want label rest; do
+    if [[ $want == '#count' ]]; then
+        IFS=$'\t' read -r pattern min max label <<< "$label"$'\t'"$rest"
+        n=$(grep -cE "^($pattern)\$" "$transcript" || true)
+        ok=0; ((n >= min && n <= max)) && ok=1
+        check "$ok" "$label" "$n lines match '$pattern', want $min..$max"
+        continue
+    fi
+    got=${answers[i]-<no answer>}
+    ok=0; [[ $got =~ ^($want)$ ]] && ok=1
+    check "$ok" "#$((i + 1)) $label" "got '$got', want '$want'"
+    i=$((i + 1))
+done < "$session_dir/session.expect"
+ok=0; ((${#answers[@]} == i)) && ok=1
+check "$ok" "one answer per frame" "${#answers[@]} answers for $i frames"
+ok=0; ((qemu_status == 0)) && ok=1
+check "$ok" "firmware exited cleanly" "qemu/runner status $qemu_status"
+ok=0; grep -q 'stack high-water since main' "$log" && ! grep -q 'ERROR' "$log" && ok=1
+check "$ok" "defmt log decoded, no errors" "see $log"
+
+say "footprint (release, opt-level z; flash = .text + .rodata, RAM = .data + .bss)"
+section() { llvm-size -A "$1" | awk -v s="$2" '$1 == s { print $2 }'; }
+declare -A flash ram stack
+for bin in baseline core-footprint endpoint; do
+    elf="$out/$bin"
+    flash[$bin]=$(($(section "$elf" .text) + $(section "$elf" .rodata)))
+    ram[$bin]=$(($(section "$elf" .data) + $(section "$elf" .bss)))
+done
+for bin in baseline core-footprint; do
+    runlog=target/$bin.log
+    timeout 60 ./qemu-run.sh "$out/$bin" > "$runlog" 2>&1 || true
+    stack[$bin]=$(sed -n 's/.*stack below caller \([0-9]*\) B.*/\1/p' "$runlog")
+    grep -q 'probe ok=true' "$runlog" || { echo "$bin: probe failed"; cat "$runlog"; fail=$((fail + 1)); }
+done
+stack[endpoint]=$(sed -n 's/.*stack high-water since main: \([0-9]*\) B.*/\1/p' "$log")
+printf '%-16s %8s %8s %8s\n' binary flash RAM stack
+for bin in endpoint core-footprint baseline; do
+    printf '%-16s %8s %8s %8s\n' "$bin" "${flash[$bin]}" "${ram[$bin]}" "${stack[$bin]:-?}"
+done
+core_flash=$((flash[core-footprint] - flash[baseline]))
+core_ram=$((ram[core-footprint] - ram[baseline]))
+core_stack=$((${stack[core-footprint]:-0} - ${stack[baseline]:-0}))
+printf '%-16s %8s %8s %8s   (RAM incl. stack: %s B)\n' "core share" "$core_flash" "$core_ram" "$core_stack" \
+    "$((core_ram + core_stack))"
+printf 'targets: flash <= 16384 B: %s; RAM incl. stack <= 4096 B: %s\n' \
+    "$( ((core_flash <= 16384)) && echo met || echo OVER)" "$( (((core_ram + core_stack) <= 4096)) && echo met || echo OVER)"
+echo "largest symbols of core-footprint (llvm-nm --size-sort, decimal bytes):"
+llvm-nm --size-sort -S --radix=d -C "$out/core-footprint" | tail -n 12 | cut -c1-120
+
+echo
+echo "$pass passed, $fail failed"
+((fail == 0))
