@@ -45,8 +45,13 @@ fn main() {
     let last = WINDOW + 2;
     let min_ok = BUCKET - HELD;
     let max_ok = WINDOW - HELD;
-    expect.push_str(&format!("#count\tp[0-9]+ 200 on\t{min_ok}\t{max_ok}\twindow pressure: at most {max_ok} keys fit\n"));
-    expect.push_str(&format!("#count\tp[0-9]+ 429 window_full\t{}\t{}\twindow pressure: the rest is refused\n", last - 1 - max_ok, last - 1 - min_ok));
+    expect
+        .push_str(&format!("#count\tp[0-9]+ 200 on\t{min_ok}\t{max_ok}\twindow pressure: at most {max_ok} keys fit\n"));
+    expect.push_str(&format!(
+        "#count\tp[0-9]+ 429 window_full\t{}\t{}\twindow pressure: the rest is refused\n",
+        last - 1 - max_ok,
+        last - 1 - min_ok
+    ));
     fs::write(out.join("session.frames"), frames).expect("write frames");
     fs::write(out.join("session.expect"), expect).expect("write expect");
 
@@ -129,7 +134,11 @@ fn session() -> Vec<Step> {
     // Window pressure: k1 and k7 hold entries; offer one key more than fits.
     let last = WINDOW + 2;
     for i in 2..=last {
-        s.push(step(format!("R p{i:02} on {token}"), format!("p{i:02} (200 on|429 window_full)"), &format!("window pressure: p{i:02}")));
+        s.push(step(
+            format!("R p{i:02} on {token}"),
+            format!("p{i:02} (200 on|429 window_full)"),
+            &format!("window pressure: p{i:02}"),
+        ));
     }
     s.push(step(format!("R p02 on {token}"), "p02 208 on", "a retry is still replayed under pressure"));
     s.push(step("S", "status 200 on [0-9]+", "relay on after the pressure run"));

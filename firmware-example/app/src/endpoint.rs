@@ -94,7 +94,8 @@ where
         match begin {
             Begin::Fresh(ticket) => match self.drive(command) {
                 Ok(level) => {
-                    let stored = critical_section::with(|cs| self.window.borrow_ref_mut(cs).complete(ticket, level, now));
+                    let stored =
+                        critical_section::with(|cs| self.window.borrow_ref_mut(cs).complete(ticket, level, now));
                     if let Err(_e) = stored {
                         // The pin moved; only a retry's replay is lost.
                         log!(warn, "window: result not stored: {}", _e);

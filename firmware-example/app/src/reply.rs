@@ -137,7 +137,12 @@ mod tests {
 
     fn line(answer: Answer, tag: &str) -> String {
         let mut text = Vec::new();
-        answer.write::<()>(tag, |b| Ok(text.extend_from_slice(b))).unwrap();
+        answer
+            .write::<()>(tag, |b| {
+                text.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
         String::from_utf8(text).unwrap()
     }
 

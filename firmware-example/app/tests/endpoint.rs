@@ -1,5 +1,6 @@
 //! The endpoint on the host: real tokens from the real signer, a real window,
 //! and embedded-hal-mock standing in for the relay pin and the UART.
+#![allow(clippy::unwrap_used, clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use core::cell::{Cell, RefCell};
 
@@ -84,7 +85,12 @@ fn fresh_request_drives_the_pin_once_and_retries_replay() {
 #[test]
 fn same_key_for_another_caller_is_another_request() {
     let window = window::<32>();
-    let pin = [PinTx::set(State::High), PinTx::get_state(State::High), PinTx::set(State::High), PinTx::get_state(State::High)];
+    let pin = [
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+    ];
     with_endpoint(&window, &pin, |e| {
         assert_eq!(ask(e, &format!("R k1 on {}", valid("app-1", T0))), Answer::Done(Level::On));
         assert_eq!(ask(e, &format!("R k1 on {}", valid("app-2", T0))), Answer::Done(Level::On));
@@ -126,7 +132,8 @@ fn token_errors_never_touch_the_pin() {
 #[test]
 fn a_key_still_running_is_in_flight() {
     let window = window::<32>();
-    let request = Request { scope: b"app-1", key: b"k1", fingerprint: Fingerprint::of(&[b"on"]), stamp: T0, keep_until: None };
+    let request =
+        Request { scope: b"app-1", key: b"k1", fingerprint: Fingerprint::of(&[b"on"]), stamp: T0, keep_until: None };
     let claimed = critical_section::with(|cs| window.borrow_ref_mut(cs).begin(&request, T0));
     assert!(matches!(claimed, Begin::Fresh(_)));
     with_endpoint(&window, &[], |e| {
@@ -148,7 +155,11 @@ fn a_full_window_refuses_and_a_future_stamp_is_stale() {
 fn a_failing_pin_releases_the_key_for_a_retry() {
     let window = window::<32>();
     let tok = valid("app-1", T0);
-    let pin = [PinTx::set(State::High).with_error(MockError::Io(std::io::ErrorKind::Other)), PinTx::set(State::High), PinTx::get_state(State::High)];
+    let pin = [
+        PinTx::set(State::High).with_error(MockError::Io(std::io::ErrorKind::Other)),
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+    ];
     with_endpoint(&window, &pin, |e| {
         assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Pin);
         assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Done(Level::On));

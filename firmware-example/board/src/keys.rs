@@ -7,10 +7,8 @@
 
 /// `(kid, secret)` of every HS256 key the endpoint accepts: the current key
 /// and the previous one, so the gateway can rotate without downtime.
-pub const KEYS: [(&str, &[u8; 32]); 2] = [
-    ("2026-11", b"tessera-demo-secret-key-2026-11!"),
-    ("2026-10", b"tessera-demo-secret-key-2026-10!"),
-];
+pub const KEYS: [(&str, &[u8; 32]); 2] =
+    [("2026-11", b"tessera-demo-secret-key-2026-11!"), ("2026-10", b"tessera-demo-secret-key-2026-10!")];
 
 /// `iss` every token must carry: the gateway that mints them.
 pub const ISSUER: &str = "tessera-gw";

@@ -46,7 +46,14 @@ fn main() -> ! {
     let clock = SyncedClock::new(Millis::start(core.SYST));
     let mut session = Session::new(Endpoint::new(&ring, validation, &WINDOW, Relay::new(), clock));
     let mut uart = Uart0::new();
-    defmt::info!("endpoint ready: {=usize}-entry window, {=usize} keys", WINDOW_LEN, keys::KEYS.len());
+    defmt::info!(
+        "endpoint ready: {=usize}-entry window ({=usize} B), {=usize}-key ring ({=usize} B), session ({=usize} B)",
+        WINDOW_LEN,
+        size_of_val(&WINDOW),
+        keys::KEYS.len(),
+        size_of_val(&ring),
+        size_of_val(&session)
+    );
     loop {
         match session.poll(&mut uart) {
             Ok(Control::Continue) | Err(nb::Error::WouldBlock) => {}
