@@ -208,6 +208,42 @@ impl<const K: usize> KeyRing<K> {
 mod tests {
     use super::*;
 
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// RFC 4231 §4.7 and §4.8 (test cases 6 and 7): the two cases whose 131-byte
+    /// key is long enough for every algorithm; cases 1–5 use keys that RFC 7518
+    /// §3.2 forbids, which `refuses_keys_shorter_than_the_hash_output` covers.
+    macro_rules! rfc4231 {
+        ($($name:ident: $data:expr => [$hs256:expr, $hs384:expr, $hs512:expr];)*) => {$(
+            #[test]
+            fn $name() {
+                let secret = [0xaa; 131];
+                for (alg, want) in Algorithm::ALL.into_iter().zip([$hs256, $hs384, $hs512]) {
+                    let key = Key::new(alg, &secret).unwrap();
+                    let tag = key.tag($data);
+                    assert_eq!(hex(tag.as_bytes()), want, "{alg}");
+                    assert!(key.verify_mac($data, tag.as_bytes()));
+                    assert!(!key.verify_mac($data, &tag.as_bytes()[1..]));
+                }
+            }
+        )*};
+    }
+
+    rfc4231! {
+        rfc4231_case_6_large_key: b"Test Using Larger Than Block-Size Key - Hash Key First" => [
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+            "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952",
+            "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598",
+        ];
+        rfc4231_case_7_large_key_and_data: b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm." => [
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+            "6617178e941f020d351e2f254e8fd32c602420feb0b8fb9adccebb82461e99c5a678cc31e799176d3860e6110c46523e",
+            "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58",
+        ];
+    }
+
     #[test]
     fn refuses_keys_shorter_than_the_hash_output() {
         for alg in Algorithm::ALL {

@@ -143,16 +143,19 @@ impl<'b> Verified<'b> {
     }
 
     /// Deserializes the caller's own claim type, borrowing `&str` fields from
-    /// the payload. Strings containing escapes need [`Self::deserialize_with`].
+    /// the payload. A string with escapes cannot be borrowed and is an error
+    /// here; see [`Self::deserialize_with`].
     pub fn deserialize<T: Deserialize<'b>>(&self) -> Result<T, Error> {
-        serde_json_core::from_str(self.payload).map(|(v, _)| v).map_err(|_| Error::Claims)
+        // An empty unescape buffer makes escaped strings an error instead of
+        // handing out raw `\u00e9` sequences as if they were the text.
+        serde_json_core::from_slice_escaped(self.payload.as_bytes(), &mut [])
+            .map(|(v, _)| v)
+            .map_err(|_| Error::Claims)
     }
 
-    /// Like [`Self::deserialize`], unescaping strings into `scratch`.
-    pub fn deserialize_with<'s, T: Deserialize<'s>>(&self, scratch: &'s mut [u8]) -> Result<T, Error>
-    where
-        'b: 's,
-    {
+    /// Like [`Self::deserialize`], but strings with escapes are unescaped in
+    /// `scratch` and handed to owning fields (`heapless::String`, `Cow<str>`).
+    pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
         serde_json_core::from_slice_escaped(self.payload.as_bytes(), scratch)
             .map(|(v, _)| v)
             .map_err(|_| Error::Claims)
@@ -211,7 +214,12 @@ impl<const K: usize> KeyRing<K> {
             None => {
                 let header = parse_header(header_b64, header_buf.take())?;
                 let kid = header.kid.ok_or(Error::UnknownKey)?;
-                (self.find(&kid).ok_or(Error::UnknownKey)?, Some(header))
+                let key = self.find(&kid).ok_or(Error::UnknownKey)?;
+                // The header is parsed already: refuse a mismatch without a MAC.
+                if header.alg != key.algorithm() {
+                    return Err(Error::Algorithm);
+                }
+                (key, Some(header))
             }
         };
         if !key.verify_mac(signing_input, sig) {
