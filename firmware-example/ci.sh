@@ -112,9 +112,30 @@ printf '%-16s %8s %8s %8s   (RAM incl. stack: %s B)\n' "core share" "$core_flash
     "$((core_ram + core_stack))"
 printf 'targets: flash <= 16384 B: %s; RAM incl. stack <= 4096 B: %s\n' \
     "$( ((core_flash <= 16384)) && echo met || echo OVER)" "$( (((core_ram + core_stack) <= 4096)) && echo met || echo OVER)"
-echo "largest symbols of core-footprint (llvm-nm --size-sort, decimal bytes):"
-llvm-nm --size-sort -S --radix=d -C "$out/core-footprint" | tail -n 12 | cut -c1-120
+echo "core-footprint by crate (bytes; code inlined into core_footprint::probe counts there):"
+llvm-nm -S --size-sort -C --radix=d "$out/core-footprint" | awk '
+    $2 > 0 && $3 ~ /^[tTrRdDbB]$/ {
+        name = $4; for (i = 5; i <= NF; i++) name = name " " $i
+        sub(/^</, "", name); split(name, part, "::"); c = part[1]
+        if (c == name || c ~ /[^A-Za-z0-9_]/) c = "(other)"
+        sum[($3 ~ /[dDbB]/ ? "RAM   " : "flash ") c] += $2
+    }
+    END { for (c in sum) printf "%7d  %s\n", sum[c], c }' | sort -rn | head -n 12
+echo "largest symbols of core-footprint (llvm-nm --size-sort):"
+llvm-nm --size-sort -S --radix=d -C "$out/core-footprint" | tail -n 8 | cut -c1-110
 
+# Tracked figures: compare with the committed footprint.txt.
+cat > target/footprint.txt <<FIGURES
+endpoint.flash ${flash[endpoint]}
+endpoint.ram ${ram[endpoint]}
+endpoint.stack ${stack[endpoint]:-0}
+core.flash $core_flash
+core.ram $core_ram
+core.stack $core_stack
+FIGURES
+echo "change against the committed footprint.txt:"
+awk 'NR == FNR { old[$1] = $2; next } { d = $2 - old[$1]; printf "  %-15s %7d  (%+d)\n", $1, $2, d }' \
+    footprint.txt target/footprint.txt
 echo
 echo "$pass passed, $fail failed"
 ((fail == 0))
