@@ -6,6 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 use tessera_core::{Algorithm, Key, KeyRing, Validation};
 
+pub const SECRET_KEY: &[u8; 64] = SECRET;
 pub const SECRET: &[u8; 64] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 pub const NOW: u64 = 1_700_000_000;
 
