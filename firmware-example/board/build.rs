@@ -6,7 +6,8 @@
 //! - `session.expect`: per frame, the answer it must get (an anchored POSIX
 //!   ERE, usually a literal line) and what it checks, tab-separated; lines
 //!   starting `#count` bound how many answers match a pattern;
-//! - `footprint.token`, `footprint.now`: one valid token for `core-footprint`.
+//! - `footprint.rs`: one valid token and its time, for `core-footprint`.
+#![allow(clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)] // constants only; a build script fails by panicking
 
 use std::{env, fs, path::PathBuf};
 
@@ -55,8 +56,9 @@ fn main() {
     fs::write(out.join("session.frames"), frames).expect("write frames");
     fs::write(out.join("session.expect"), expect).expect("write expect");
 
-    fs::write(out.join("footprint.token"), claims_token(&current(), "app-1", T0, T0 + TTL)).expect("write token");
-    fs::write(out.join("footprint.now"), T0.to_string()).expect("write now");
+    let token = claims_token(&current(), "app-1", T0, T0 + TTL);
+    let probe = format!("/// A valid token.\nconst TOKEN: &str = {token:?};\n/// Its `iat`.\nconst NOW: u64 = {T0};\n");
+    fs::write(out.join("footprint.rs"), probe).expect("write footprint.rs");
 }
 
 struct Step {

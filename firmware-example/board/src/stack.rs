@@ -34,13 +34,13 @@ pub fn current() -> usize {
 /// stack pointer.
 #[inline(never)]
 pub fn paint() {
-    let end = current().saturating_sub(MARGIN * 4);
+    let end = current().saturating_sub(MARGIN.saturating_mul(4));
     let mut at = heap_start();
     while at < end {
         // SAFETY: [__sheap, sp) is unused RAM below the live stack: nothing
         // else lives there (no heap), and the margin keeps this frame intact.
         unsafe { write_volatile(at as *mut u32, PAINT) };
-        at += 4;
+        at = at.wrapping_add(4);
     }
 }
 
@@ -50,7 +50,7 @@ pub fn low_water() -> usize {
     let end = current();
     // SAFETY: reads of the painted region, which is RAM.
     while at < end && unsafe { read_volatile(at as *const u32) } == PAINT {
-        at += 4;
+        at = at.wrapping_add(4);
     }
     at
 }

@@ -14,8 +14,7 @@ use tessera_core::{
     Key, KeyRing, Validation,
 };
 
-const TOKEN: &str = include_str!(concat!(env!("OUT_DIR"), "/footprint.token"));
-const NOW: u64 = 1_764_072_000;
+include!(concat!(env!("OUT_DIR"), "/footprint.rs"));
 const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
 
 static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
