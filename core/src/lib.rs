@@ -31,6 +31,11 @@ pub use error::{Claim, ConfigError, Error, Malformed};
 pub use json::JsonStr;
 pub use key::{Key, KeyRing, MAX_KID_LEN};
 pub use verify::{Validation, Verified, DEFAULT_MAX_LEN, MAX_LEEWAY};
+
+/// The workspace README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadme;
 pub mod window;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
