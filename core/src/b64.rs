@@ -107,7 +107,10 @@ pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B6
 #[inline(always)]
 fn symbol(sextet: u32) -> u8 {
     // `& 63` keeps the index in range; `get` keeps the lint honest at no cost.
-    ALPHABET.get((sextet & 63) as usize).copied().unwrap_or(b'A')
+    ALPHABET
+        .get((sextet & 63) as usize)
+        .copied()
+        .unwrap_or(b'A')
 }
 
 fn encode_chunk(bytes: &[u8], dst: &mut [u8]) {
@@ -149,7 +152,9 @@ pub(crate) fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Er
         let mut src = [0u8; 3];
         let taken = buf.get(start..end).ok_or(B64Error::Full)?;
         let n = taken.len();
-        src.get_mut(..n).ok_or(B64Error::Full)?.copy_from_slice(taken);
+        src.get_mut(..n)
+            .ok_or(B64Error::Full)?
+            .copy_from_slice(taken);
         let dst_start = k.checked_mul(4).ok_or(B64Error::Full)?;
         let dst_len = encoded_len(n).ok_or(B64Error::Full)?;
         let dst = buf
@@ -178,7 +183,10 @@ mod tests {
             let m = encode_in_place(&mut in_place, len).unwrap();
             assert_eq!(&in_place[..m], reference.as_bytes(), "in place, len {len}");
             let mut dec = [0u8; 64];
-            assert_eq!(decode(reference.as_bytes(), &mut dec).unwrap(), &data[..len]);
+            assert_eq!(
+                decode(reference.as_bytes(), &mut dec).unwrap(),
+                &data[..len]
+            );
         }
     }
 

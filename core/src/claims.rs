@@ -149,6 +149,10 @@ impl<'a> Header<'a> {
     /// The header a common encoding stands for (see [`Algorithm::common_headers`]).
     pub(crate) const fn common(alg: Algorithm, index: usize) -> Self {
         const JWT: JsonStr<'static> = JsonStr::literal("JWT");
-        Header { alg, kid: None, typ: if index < 2 { Some(JWT) } else { None } }
+        Header {
+            alg,
+            kid: None,
+            typ: if index < 2 { Some(JWT) } else { None },
+        }
     }
 }

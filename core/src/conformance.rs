@@ -11,7 +11,11 @@
 use crate::window::{Begin, Fingerprint, Request, WindowConfig};
 
 /// Lease 10 ticks, TTL 40 ticks, 5 ticks of skew.
-pub const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 40, max_skew: 5 };
+pub const CONFIG: WindowConfig = WindowConfig {
+    lease: 10,
+    ttl: 40,
+    max_skew: 5,
+};
 /// The clock's value at the start of every case.
 pub const START: u64 = 1_000;
 
@@ -70,7 +74,13 @@ pub enum Step {
 
 impl Step {
     /// The window request of a `Begin` step at clock `start`.
-    pub fn request(scope: &'static str, key: &'static str, fp: u8, stamp: u64, keep: Option<u64>) -> Request<'static> {
+    pub fn request(
+        scope: &'static str,
+        key: &'static str,
+        fp: u8,
+        stamp: u64,
+        keep: Option<u64>,
+    ) -> Request<'static> {
         Request {
             scope: scope.as_bytes(),
             key: key.as_bytes(),
@@ -91,94 +101,191 @@ pub struct Case {
 }
 
 const fn begin(scope: &'static str, key: &'static str, fp: u8, expect: Expect) -> Step {
-    Step::Begin { scope, key, fp, stamp: 0, keep: None, expect }
+    Step::Begin {
+        scope,
+        key,
+        fp,
+        stamp: 0,
+        keep: None,
+        expect,
+    }
 }
 
 use Expect::*;
 use Step::{Abort as AbortStep, Advance, Complete as CompleteStep};
 
 const fn complete(ticket: usize, value: u8) -> Step {
-    CompleteStep { ticket, value, ok: true }
+    CompleteStep {
+        ticket,
+        value,
+        ok: true,
+    }
 }
 
 /// Every shared case.
 pub const CASES: &[Case] = &[
-    Case { name: "first_request_runs_then_retry_replays", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        complete(0, 7),
-        begin("alice", "k1", 1, Replay(7)),
-        begin("alice", "k1", 1, Replay(7)),
-    ]},
-    Case { name: "concurrent_duplicate_is_in_flight", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        begin("alice", "k1", 1, InFlight),
-        complete(0, 3),
-        begin("alice", "k1", 1, Replay(3)),
-    ]},
-    Case { name: "reuse_with_other_fingerprint_is_mismatch", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        begin("alice", "k1", 2, Mismatch),
-        complete(0, 9),
-        begin("alice", "k1", 2, Mismatch),
-        begin("alice", "k1", 1, Replay(9)),
-    ]},
-    Case { name: "scopes_never_see_each_other", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        complete(0, 1),
-        begin("bob", "k1", 1, Fresh(1)),
-        complete(1, 2),
-        begin("alice", "k1", 1, Replay(1)),
-        begin("bob", "k1", 1, Replay(2)),
-    ]},
-    Case { name: "scope_and_key_boundaries_do_not_alias", steps: &[
-        begin("ab", "c", 1, Fresh(0)),
-        begin("a", "bc", 1, Fresh(1)),
-    ]},
-    Case { name: "abort_releases_the_key", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        AbortStep { ticket: 0, ok: true },
-        begin("alice", "k1", 1, Fresh(1)),
-        complete(1, 5),
-        begin("alice", "k1", 1, Replay(5)),
-    ]},
-    Case { name: "crashed_lease_expires_and_late_complete_is_refused", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        Advance(5),
-        begin("alice", "k1", 1, InFlight),
-        Advance(10),
-        begin("alice", "k1", 1, Fresh(1)),
-        CompleteStep { ticket: 0, value: 6, ok: false },
-        complete(1, 4),
-        begin("alice", "k1", 1, Replay(4)),
-    ]},
-    Case { name: "expired_lease_cannot_complete_or_abort", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        begin("alice", "k2", 1, Fresh(1)),
-        Advance(15),
-        CompleteStep { ticket: 0, value: 6, ok: false },
-        AbortStep { ticket: 1, ok: false },
-        begin("alice", "k1", 1, Fresh(2)),
-    ]},
-    Case { name: "completed_record_expires_after_ttl", steps: &[
-        begin("alice", "k1", 1, Fresh(0)),
-        complete(0, 8),
-        Advance(30),
-        begin("alice", "k1", 1, Replay(8)),
-        Advance(20),
-        Step::Begin { scope: "alice", key: "k1", fp: 1, stamp: 50, keep: None, expect: Fresh(1) },
-    ]},
-    Case { name: "keep_until_overrides_ttl", steps: &[
-        Step::Begin { scope: "dev", key: "jti-1", fp: 0, stamp: 0, keep: Some(80), expect: Fresh(0) },
-        complete(0, 1),
-        Advance(60),
-        Step::Begin { scope: "dev", key: "jti-1", fp: 0, stamp: 0, keep: Some(80), expect: Replay(1) },
-        Advance(30),
-        Step::Begin { scope: "dev", key: "jti-1", fp: 0, stamp: 90, keep: Some(200), expect: Fresh(1) },
-    ]},
-    Case { name: "stamp_too_far_in_the_future_is_stale", steps: &[
-        Step::Begin { scope: "alice", key: "k1", fp: 1, stamp: 1_000, keep: None, expect: Stale },
-        Step::Begin { scope: "alice", key: "k1", fp: 1, stamp: 3, keep: None, expect: Fresh(0) },
-    ]},
+    Case {
+        name: "first_request_runs_then_retry_replays",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            complete(0, 7),
+            begin("alice", "k1", 1, Replay(7)),
+            begin("alice", "k1", 1, Replay(7)),
+        ],
+    },
+    Case {
+        name: "concurrent_duplicate_is_in_flight",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            begin("alice", "k1", 1, InFlight),
+            complete(0, 3),
+            begin("alice", "k1", 1, Replay(3)),
+        ],
+    },
+    Case {
+        name: "reuse_with_other_fingerprint_is_mismatch",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            begin("alice", "k1", 2, Mismatch),
+            complete(0, 9),
+            begin("alice", "k1", 2, Mismatch),
+            begin("alice", "k1", 1, Replay(9)),
+        ],
+    },
+    Case {
+        name: "scopes_never_see_each_other",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            complete(0, 1),
+            begin("bob", "k1", 1, Fresh(1)),
+            complete(1, 2),
+            begin("alice", "k1", 1, Replay(1)),
+            begin("bob", "k1", 1, Replay(2)),
+        ],
+    },
+    Case {
+        name: "scope_and_key_boundaries_do_not_alias",
+        steps: &[begin("ab", "c", 1, Fresh(0)), begin("a", "bc", 1, Fresh(1))],
+    },
+    Case {
+        name: "abort_releases_the_key",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            AbortStep {
+                ticket: 0,
+                ok: true,
+            },
+            begin("alice", "k1", 1, Fresh(1)),
+            complete(1, 5),
+            begin("alice", "k1", 1, Replay(5)),
+        ],
+    },
+    Case {
+        name: "crashed_lease_expires_and_late_complete_is_refused",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            Advance(5),
+            begin("alice", "k1", 1, InFlight),
+            Advance(10),
+            begin("alice", "k1", 1, Fresh(1)),
+            CompleteStep {
+                ticket: 0,
+                value: 6,
+                ok: false,
+            },
+            complete(1, 4),
+            begin("alice", "k1", 1, Replay(4)),
+        ],
+    },
+    Case {
+        name: "expired_lease_cannot_complete_or_abort",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            begin("alice", "k2", 1, Fresh(1)),
+            Advance(15),
+            CompleteStep {
+                ticket: 0,
+                value: 6,
+                ok: false,
+            },
+            AbortStep {
+                ticket: 1,
+                ok: false,
+            },
+            begin("alice", "k1", 1, Fresh(2)),
+        ],
+    },
+    Case {
+        name: "completed_record_expires_after_ttl",
+        steps: &[
+            begin("alice", "k1", 1, Fresh(0)),
+            complete(0, 8),
+            Advance(30),
+            begin("alice", "k1", 1, Replay(8)),
+            Advance(20),
+            Step::Begin {
+                scope: "alice",
+                key: "k1",
+                fp: 1,
+                stamp: 50,
+                keep: None,
+                expect: Fresh(1),
+            },
+        ],
+    },
+    Case {
+        name: "keep_until_overrides_ttl",
+        steps: &[
+            Step::Begin {
+                scope: "dev",
+                key: "jti-1",
+                fp: 0,
+                stamp: 0,
+                keep: Some(80),
+                expect: Fresh(0),
+            },
+            complete(0, 1),
+            Advance(60),
+            Step::Begin {
+                scope: "dev",
+                key: "jti-1",
+                fp: 0,
+                stamp: 0,
+                keep: Some(80),
+                expect: Replay(1),
+            },
+            Advance(30),
+            Step::Begin {
+                scope: "dev",
+                key: "jti-1",
+                fp: 0,
+                stamp: 90,
+                keep: Some(200),
+                expect: Fresh(1),
+            },
+        ],
+    },
+    Case {
+        name: "stamp_too_far_in_the_future_is_stale",
+        steps: &[
+            Step::Begin {
+                scope: "alice",
+                key: "k1",
+                fp: 1,
+                stamp: 1_000,
+                keep: None,
+                expect: Stale,
+            },
+            Step::Begin {
+                scope: "alice",
+                key: "k1",
+                fp: 1,
+                stamp: 3,
+                keep: None,
+                expect: Fresh(0),
+            },
+        ],
+    },
 ];
 
 /// Where a case failed.
@@ -197,7 +304,9 @@ pub struct Failure {
 /// Whether `outcome` is what `expect` asks for (tickets aside).
 pub fn matches<V, T>(expect: Expect, outcome: &Begin<V, T>, value: impl Fn(&V) -> u8) -> bool {
     match (expect, outcome) {
-        (Fresh(_), Begin::Fresh(_)) | (InFlight, Begin::InFlight) | (Mismatch, Begin::Mismatch) => true,
+        (Fresh(_), Begin::Fresh(_)) | (InFlight, Begin::InFlight) | (Mismatch, Begin::Mismatch) => {
+            true
+        }
         (Stale, Begin::Stale) => true,
         (Replay(want), Begin::Replay(v)) => value(v) == want,
         _ => false,
@@ -216,9 +325,21 @@ pub fn run<V, S: crate::window::Store<V>>(
         let mut now = START;
         let mut tickets: [Option<S::Ticket>; 4] = [None, None, None, None];
         for (i, step) in case.steps.iter().enumerate() {
-            let fail = |got| Failure { case: case.name, step: i, expected: *step, got };
+            let fail = |got| Failure {
+                case: case.name,
+                step: i,
+                expected: *step,
+                got,
+            };
             match *step {
-                Step::Begin { scope, key, fp, stamp, keep, expect } => {
+                Step::Begin {
+                    scope,
+                    key,
+                    fp,
+                    stamp,
+                    keep,
+                    expect,
+                } => {
                     let req = Step::request(scope, key, fp, stamp, keep);
                     let outcome = store.begin(&req, now);
                     if !matches(expect, &outcome, &byte) {
@@ -230,15 +351,25 @@ pub fn run<V, S: crate::window::Store<V>>(
                         }
                     }
                 }
-                Step::Complete { ticket, value: v, ok } => {
-                    let t = tickets.get_mut(ticket).and_then(Option::take).ok_or(fail("no ticket"))?;
+                Step::Complete {
+                    ticket,
+                    value: v,
+                    ok,
+                } => {
+                    let t = tickets
+                        .get_mut(ticket)
+                        .and_then(Option::take)
+                        .ok_or(fail("no ticket"))?;
                     let res = store.complete(t, value(v), now);
                     if res.is_ok() != ok {
                         return Err(fail(if res.is_ok() { "ok" } else { "err" }));
                     }
                 }
                 Step::Abort { ticket, ok } => {
-                    let t = tickets.get_mut(ticket).and_then(Option::take).ok_or(fail("no ticket"))?;
+                    let t = tickets
+                        .get_mut(ticket)
+                        .and_then(Option::take)
+                        .ok_or(fail("no ticket"))?;
                     let res = store.abort(t, now);
                     if res.is_ok() != ok {
                         return Err(fail(if res.is_ok() { "ok" } else { "err" }));

@@ -180,7 +180,9 @@ impl fmt::Display for ConfigError {
             ConfigError::KeyTooShort => "key shorter than the hash output",
             ConfigError::RingFull => "key ring is full",
             ConfigError::KidConflict => "kid missing or used twice in a key ring",
-            ConfigError::BadKid => "kid must be 1..=64 printable ASCII characters without quote or backslash",
+            ConfigError::BadKid => {
+                "kid must be 1..=64 printable ASCII characters without quote or backslash"
+            }
             ConfigError::LeewayTooLarge => "leeway above the maximum",
         })
     }

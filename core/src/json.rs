@@ -26,7 +26,10 @@ pub struct JsonStr<'a> {
 impl<'a> JsonStr<'a> {
     /// A string without escapes, for constants.
     pub(crate) const fn literal(raw: &'a str) -> Self {
-        JsonStr { raw, escaped: false }
+        JsonStr {
+            raw,
+            escaped: false,
+        }
     }
 
     /// The contents without surrounding quotes, escapes not decoded.
@@ -70,7 +73,8 @@ impl<'a> JsonStr<'a> {
                 continue;
             }
             f(bytes.get(start..i).unwrap_or_default());
-            let (c, next) = decode_escape(bytes, i).unwrap_or((char::REPLACEMENT_CHARACTER, bytes.len()));
+            let (c, next) =
+                decode_escape(bytes, i).unwrap_or((char::REPLACEMENT_CHARACTER, bytes.len()));
             let mut utf8 = [0u8; 4];
             f(c.encode_utf8(&mut utf8).as_bytes());
             i = next;
@@ -126,7 +130,9 @@ fn decode_escape(bytes: &[u8], i: usize) -> Option<(char, usize)> {
             let next = after.checked_add(4)?;
             return match hi {
                 0xD800..=0xDBFF => {
-                    if bytes.get(next) != Some(&b'\\') || bytes.get(next.checked_add(1)?) != Some(&b'u') {
+                    if bytes.get(next) != Some(&b'\\')
+                        || bytes.get(next.checked_add(1)?) != Some(&b'u')
+                    {
                         return None;
                     }
                     let lo = hex4(bytes, next.checked_add(2)?)?;
@@ -217,7 +223,10 @@ impl<'a> Scanner<'a> {
         let mut value: u64 = 0;
         let mut overflow = false;
         while let Some(d @ b'0'..=b'9') = self.peek() {
-            match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(d & 0x0F))) {
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d & 0x0F)))
+            {
                 Some(v) if v <= LIMIT => value = v,
                 _ => overflow = true,
             }
@@ -527,7 +536,18 @@ mod tests {
         };
         assert_eq!(date(r#"{"exp":0}"#), Ok(0));
         assert_eq!(date(r#"{"exp":9007199254740992}"#), Ok(1 << 53));
-        for bad in ["9007199254740993", "1.0", "1e3", "-1", "-0", "\"5\"", "null", "true", "[1]", "99999999999999999999999"] {
+        for bad in [
+            "9007199254740993",
+            "1.0",
+            "1e3",
+            "-1",
+            "-0",
+            "\"5\"",
+            "null",
+            "true",
+            "[1]",
+            "99999999999999999999999",
+        ] {
             let doc = format!(r#"{{"exp":{bad}}}"#);
             assert_eq!(date(&doc), Err(Malformed::NumericDate), "{bad}");
         }

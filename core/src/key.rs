@@ -56,9 +56,15 @@ impl Key {
         }
         // `new_from_slice` accepts any length for HMAC; the error arm cannot occur.
         let state = match alg {
-            Algorithm::Hs256 => MacState::Hs256(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
-            Algorithm::Hs384 => MacState::Hs384(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
-            Algorithm::Hs512 => MacState::Hs512(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?),
+            Algorithm::Hs256 => {
+                MacState::Hs256(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
+            }
+            Algorithm::Hs384 => {
+                MacState::Hs384(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
+            }
+            Algorithm::Hs512 => {
+                MacState::Hs512(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
+            }
         };
         Ok(Key { state, kid: None })
     }
@@ -81,7 +87,9 @@ impl Key {
     /// Names the key. A `kid` is 1..=64 printable ASCII bytes without `"` or `\`,
     /// so it is written into headers verbatim.
     pub fn with_kid(mut self, kid: &str) -> Result<Self, ConfigError> {
-        let printable = kid.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\');
+        let printable = kid
+            .bytes()
+            .all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\');
         if kid.is_empty() || !printable {
             return Err(ConfigError::BadKid);
         }
@@ -159,7 +167,9 @@ impl<const K: usize> Default for KeyRing<K> {
 impl<const K: usize> KeyRing<K> {
     /// An empty ring.
     pub const fn new() -> Self {
-        KeyRing { keys: heapless::Vec::new() }
+        KeyRing {
+            keys: heapless::Vec::new(),
+        }
     }
 
     /// A ring holding one key.
@@ -172,7 +182,10 @@ impl<const K: usize> KeyRing<K> {
     /// Adds a key; refuses a full ring, a duplicate `kid`, or an unnamed key
     /// beside other keys.
     pub fn add(&mut self, key: Key) -> Result<(), ConfigError> {
-        let conflict = self.keys.iter().any(|k| k.kid().is_none() || key.kid().is_none() || k.kid() == key.kid());
+        let conflict = self
+            .keys
+            .iter()
+            .any(|k| k.kid().is_none() || key.kid().is_none() || k.kid() == key.kid());
         if conflict {
             return Err(ConfigError::KidConflict);
         }
@@ -200,7 +213,9 @@ impl<const K: usize> KeyRing<K> {
 
     /// The key whose `kid` equals the (escape-decoded) `kid`.
     pub(crate) fn find(&self, kid: &JsonStr<'_>) -> Option<&Key> {
-        self.keys.iter().find(|k| k.kid().is_some_and(|name| kid.eq_str(name)))
+        self.keys
+            .iter()
+            .find(|k| k.kid().is_some_and(|name| kid.eq_str(name)))
     }
 }
 
@@ -208,7 +223,7 @@ impl<const K: usize> KeyRing<K> {
 mod tests {
     use super::*;
 
-    fn hex(bytes: &[u8]) -> String {
+    fn hex(bytes: &[u8]) -> alloc::string::String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -216,7 +231,7 @@ mod tests {
     /// key is long enough for every algorithm; cases 1–5 use keys that RFC 7518
     /// §3.2 forbids, which `refuses_keys_shorter_than_the_hash_output` covers.
     macro_rules! rfc4231 {
-        ($($name:ident: $data:expr => [$hs256:expr, $hs384:expr, $hs512:expr];)*) => {$(
+        ($($name:ident: $data:expr => [$hs256:expr, $hs384:expr, $hs512:expr $(,)?];)*) => {$(
             #[test]
             fn $name() {
                 let secret = [0xaa; 131];
@@ -248,7 +263,10 @@ mod tests {
     fn refuses_keys_shorter_than_the_hash_output() {
         for alg in Algorithm::ALL {
             let n = alg.output_len();
-            assert_eq!(Key::new(alg, &vec![7; n - 1]).unwrap_err(), ConfigError::KeyTooShort);
+            assert_eq!(
+                Key::new(alg, &vec![7; n - 1]).unwrap_err(),
+                ConfigError::KeyTooShort
+            );
             assert_eq!(Key::new(alg, &vec![7; n]).unwrap().algorithm(), alg);
         }
     }
@@ -260,15 +278,24 @@ mod tests {
         assert_eq!(key().with_kid("a\"b").unwrap_err(), ConfigError::BadKid);
         assert_eq!(key().with_kid("a\\b").unwrap_err(), ConfigError::BadKid);
         assert_eq!(key().with_kid("é").unwrap_err(), ConfigError::BadKid);
-        assert_eq!(key().with_kid(&"k".repeat(65)).unwrap_err(), ConfigError::BadKid);
+        assert_eq!(
+            key().with_kid(&"k".repeat(65)).unwrap_err(),
+            ConfigError::BadKid
+        );
         assert!(key().with_kid(&"k".repeat(64)).is_ok());
 
         let mut ring = KeyRing::<2>::new();
         ring.add(key().with_kid("a").unwrap()).unwrap();
         assert_eq!(ring.add(key()), Err(ConfigError::KidConflict));
-        assert_eq!(ring.add(key().with_kid("a").unwrap()), Err(ConfigError::KidConflict));
+        assert_eq!(
+            ring.add(key().with_kid("a").unwrap()),
+            Err(ConfigError::KidConflict)
+        );
         ring.add(key().with_kid("b").unwrap()).unwrap();
-        assert_eq!(ring.add(key().with_kid("c").unwrap()), Err(ConfigError::RingFull));
+        assert_eq!(
+            ring.add(key().with_kid("c").unwrap()),
+            Err(ConfigError::RingFull)
+        );
         assert!(ring.remove("a").is_some());
         assert_eq!(ring.keys().len(), 1);
     }
@@ -276,6 +303,9 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let text = format!("{:?}", Key::hs256(&[0xAB; 32]).unwrap());
-        assert!(!text.contains("171") && !text.to_lowercase().contains("ab, ab"), "{text}");
+        assert!(
+            !text.contains("171") && !text.to_lowercase().contains("ab, ab"),
+            "{text}"
+        );
     }
 }

@@ -36,6 +36,6 @@ pub use verify::{Validation, Verified, DEFAULT_MAX_LEN, MAX_LEEWAY};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct WorkspaceReadme;
-pub mod window;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod window;

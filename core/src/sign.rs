@@ -16,7 +16,9 @@ fn full(_: B64Error) -> Error {
 fn put(out: &mut [u8], at: usize, parts: &[&[u8]]) -> Result<usize, Error> {
     parts.iter().try_fold(at, |at, part| {
         let end = at.checked_add(part.len()).ok_or(Error::BufferTooSmall)?;
-        out.get_mut(at..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(part);
+        out.get_mut(at..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(part);
         Ok(end)
     })
 }
@@ -24,7 +26,11 @@ fn put(out: &mut [u8], at: usize, parts: &[&[u8]]) -> Result<usize, Error> {
 impl Key {
     /// Signs `claims` as `{"alg":..,"typ":"JWT"}` (plus `kid` when the key has
     /// one), writing the token into `out`. A buffer too small is an error.
-    pub fn sign<'o, T: Serialize + ?Sized>(&self, claims: &T, out: &'o mut [u8]) -> Result<&'o str, Error> {
+    pub fn sign<'o, T: Serialize + ?Sized>(
+        &self,
+        claims: &T,
+        out: &'o mut [u8],
+    ) -> Result<&'o str, Error> {
         let header_end = self.write_header(out)?;
         let dot = header_end;
         let json_at = dot.checked_add(1).ok_or(Error::BufferTooSmall)?;
@@ -52,7 +58,17 @@ impl Key {
         let alg = self.algorithm().name().as_bytes();
         let len = match self.kid() {
             None => put(&mut json, 0, &[br#"{"alg":""#, alg, br#"","typ":"JWT"}"#])?,
-            Some(kid) => put(&mut json, 0, &[br#"{"alg":""#, alg, br#"","kid":""#, kid.as_bytes(), br#"","typ":"JWT"}"#])?,
+            Some(kid) => put(
+                &mut json,
+                0,
+                &[
+                    br#"{"alg":""#,
+                    alg,
+                    br#"","kid":""#,
+                    kid.as_bytes(),
+                    br#"","typ":"JWT"}"#,
+                ],
+            )?,
         };
         b64::encode(json.get(..len).ok_or(Error::BufferTooSmall)?, out).map_err(full)
     }
@@ -64,12 +80,19 @@ impl Key {
         let payload = out.get_mut(json_at..).ok_or(Error::BufferTooSmall)?;
         let payload_len = b64::encode_in_place(payload, json_len).map_err(full)?;
         put(out, dot, &[b"."])?;
-        let signing_len = json_at.checked_add(payload_len).ok_or(Error::BufferTooSmall)?;
+        let signing_len = json_at
+            .checked_add(payload_len)
+            .ok_or(Error::BufferTooSmall)?;
         let tag = self.tag(out.get(..signing_len).ok_or(Error::BufferTooSmall)?);
         let sig_at = put(out, signing_len, &[b"."])?;
-        let sig_len = b64::encode(tag.as_bytes(), out.get_mut(sig_at..).ok_or(Error::BufferTooSmall)?).map_err(full)?;
+        let sig_len = b64::encode(
+            tag.as_bytes(),
+            out.get_mut(sig_at..).ok_or(Error::BufferTooSmall)?,
+        )
+        .map_err(full)?;
         let total = sig_at.checked_add(sig_len).ok_or(Error::BufferTooSmall)?;
         // Every byte written is base64url or '.', so this cannot fail.
-        core::str::from_utf8(out.get(..total).ok_or(Error::BufferTooSmall)?).map_err(|_| Error::BufferTooSmall)
+        core::str::from_utf8(out.get(..total).ok_or(Error::BufferTooSmall)?)
+            .map_err(|_| Error::BufferTooSmall)
     }
 }

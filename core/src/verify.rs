@@ -39,7 +39,14 @@ impl Default for Validation<'_> {
 impl<'p> Validation<'p> {
     /// The strict default policy.
     pub const fn new() -> Self {
-        Validation { leeway: 0, require_exp: true, issuer: None, audience: None, typ: None, max_len: DEFAULT_MAX_LEN }
+        Validation {
+            leeway: 0,
+            require_exp: true,
+            issuer: None,
+            audience: None,
+            typ: None,
+            max_len: DEFAULT_MAX_LEN,
+        }
     }
 
     /// Accepts `exp` and `nbf` this many seconds off; at most [`MAX_LEEWAY`].
@@ -166,7 +173,9 @@ impl<'b> Verified<'b> {
 fn split(token: &str) -> Result<(&str, &str, &str), Error> {
     let mut parts = token.splitn(4, '.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
+            Ok((h, p, s))
+        }
         _ => Err(Malformed::Segments.into()),
     }
 }
@@ -201,13 +210,24 @@ impl<const K: usize> KeyRing<K> {
         let sig = match Base64UrlUnpadded::decode(sig_b64, &mut sig) {
             Ok(sig) => sig,
             // Longer than any MAC: same opaque answer as a wrong signature.
-            Err(base64ct::Error::InvalidLength) if b64::decoded_len(sig_b64.len()).is_some() => &[][..],
+            Err(base64ct::Error::InvalidLength) if b64::decoded_len(sig_b64.len()).is_some() => {
+                &[][..]
+            }
             Err(_) => return Err(Malformed::Base64.into()),
         };
-        let signing_input = token.get(..header_b64.len().saturating_add(1).saturating_add(payload_b64.len()));
+        let signing_input = token.get(
+            ..header_b64
+                .len()
+                .saturating_add(1)
+                .saturating_add(payload_b64.len()),
+        );
         let signing_input = signing_input.ok_or(Malformed::Segments)?.as_bytes();
 
-        let (header_buf, payload_buf) = buf.split_at_mut(b64::decoded_len(header_b64.len()).unwrap_or(0).min(buf.len()));
+        let (header_buf, payload_buf) = buf.split_at_mut(
+            b64::decoded_len(header_b64.len())
+                .unwrap_or(0)
+                .min(buf.len()),
+        );
         let mut header_buf = Some(header_buf);
         let (key, header) = match self.only() {
             Some(key) => (key, None),
@@ -227,7 +247,12 @@ impl<const K: usize> KeyRing<K> {
         }
         let header = match header {
             Some(h) => h,
-            None => match key.algorithm().common_headers().iter().position(|h| *h == header_b64) {
+            None => match key
+                .algorithm()
+                .common_headers()
+                .iter()
+                .position(|h| *h == header_b64)
+            {
                 Some(i) => Header::common(key.algorithm(), i),
                 None => parse_header(header_b64, header_buf.take())?,
             },
@@ -236,7 +261,11 @@ impl<const K: usize> KeyRing<K> {
         let payload = decode_segment(payload_b64, payload_buf)?;
         let claims = Claims::parse(payload)?;
         validation.check_claims(&claims, now)?;
-        Ok(Verified { header, claims, payload })
+        Ok(Verified {
+            header,
+            claims,
+            payload,
+        })
     }
 }
 

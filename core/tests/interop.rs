@@ -32,7 +32,16 @@ fn peer_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
 
 fn claims() -> impl Strategy<Value = Claims> {
     // Any Unicode: the peer escapes some characters, we escape others.
-    (any::<String>(), "[ -~]{0,40}", any::<String>(), 1u64..600, 0u64..10_000, "[a-zA-Z0-9_-]{1,36}", any::<String>(), any::<i64>())
+    (
+        any::<String>(),
+        "[ -~]{0,40}",
+        any::<String>(),
+        1u64..600,
+        0u64..10_000,
+        "[a-zA-Z0-9_-]{1,36}",
+        any::<String>(),
+        any::<i64>(),
+    )
         .prop_map(|(sub, iss, aud, ttl, age, jti, scope, n)| Claims {
             sub,
             iss,

@@ -30,10 +30,16 @@ fn rejects_padding() {
     for i in 0..3 {
         let seg = token.split('.').nth(i).unwrap();
         let padded = format!("{seg}=");
-        assert!(check(&replace_segment(&token, i, &padded)).is_err(), "segment {i}");
+        assert!(
+            check(&replace_segment(&token, i, &padded)).is_err(),
+            "segment {i}"
+        );
     }
     let sig = token.split('.').nth(2).unwrap();
-    assert_eq!(check(&replace_segment(&token, 2, &format!("{sig}="))), malformed(Malformed::Base64));
+    assert_eq!(
+        check(&replace_segment(&token, 2, &format!("{sig}="))),
+        malformed(Malformed::Base64)
+    );
 }
 
 #[test]
@@ -43,15 +49,25 @@ fn rejects_standard_alphabet_whitespace_and_foreign_bytes() {
     for bad in ['+', '/', ' ', '\n', '\t', '*', 'é', '\0'] {
         let mut s = sig.clone();
         s.replace_range(0..1, &bad.to_string());
-        assert_eq!(check(&replace_segment(&token, 2, &s)), malformed(Malformed::Base64), "{bad:?}");
+        assert_eq!(
+            check(&replace_segment(&token, 2, &s)),
+            malformed(Malformed::Base64),
+            "{bad:?}"
+        );
     }
     // In the payload the MAC fails first: the bytes were not what was signed.
     let payload = token.split('.').nth(1).unwrap().replacen('e', "+", 1);
-    assert_eq!(check(&replace_segment(&token, 1, &payload)), Err(Error::Signature));
+    assert_eq!(
+        check(&replace_segment(&token, 1, &payload)),
+        Err(Error::Signature)
+    );
     // Signed, but not base64url: refused after the MAC.
     let forged = format!("{}.{}", b64(br#"{"alg":"HS256"}"#), "eyJz+In0");
     let sig = b64(&mac(Algorithm::Hs256, SECRET, forged.as_bytes()));
-    assert_eq!(check(&format!("{forged}.{sig}")), malformed(Malformed::Base64));
+    assert_eq!(
+        check(&format!("{forged}.{sig}")),
+        malformed(Malformed::Base64)
+    );
 }
 
 #[test]
@@ -64,18 +80,27 @@ fn rejects_non_canonical_trailing_bits() {
     let idx = alphabet.find(last).unwrap();
     let tweaked = alphabet.chars().nth(idx ^ 1).unwrap();
     let bad = format!("{}{}", &sig[..sig.len() - 1], tweaked);
-    assert_eq!(check(&replace_segment(&token, 2, &bad)), malformed(Malformed::Base64));
+    assert_eq!(
+        check(&replace_segment(&token, 2, &bad)),
+        malformed(Malformed::Base64)
+    );
 
     // Payload with non-zero trailing bits, correctly MAC'd over those exact bytes.
     let payload = b64(valid_payload().as_bytes());
-    assert!(payload.len() % 4 != 0, "fixture must have a partial final quantum");
+    assert!(
+        !payload.len().is_multiple_of(4),
+        "fixture must have a partial final quantum"
+    );
     let last = payload.chars().last().unwrap();
     let idx = alphabet.find(last).unwrap();
     let tweaked = alphabet.chars().nth(idx ^ 1).unwrap();
     let payload = format!("{}{}", &payload[..payload.len() - 1], tweaked);
     let input = format!("{}.{payload}", b64(br#"{"alg":"HS256","typ":"JWT"}"#));
     let sig = b64(&mac(Algorithm::Hs256, SECRET, input.as_bytes()));
-    assert_eq!(check(&format!("{input}.{sig}")), malformed(Malformed::Base64));
+    assert_eq!(
+        check(&format!("{input}.{sig}")),
+        malformed(Malformed::Base64)
+    );
 }
 
 #[test]
@@ -109,7 +134,10 @@ fn rejects_tokens_over_the_maximum_length_without_work() {
     let token = forge(&valid_payload());
     let policy = Validation::new().max_len(token.len() - 1);
     assert_eq!(check_with(&token, &policy, NOW), Err(Error::TooLong));
-    assert_eq!(check_with(&token, &Validation::new().max_len(token.len()), NOW), Ok(()));
+    assert_eq!(
+        check_with(&token, &Validation::new().max_len(token.len()), NOW),
+        Ok(())
+    );
     // Garbage over the limit is TooLong too: no parsing happened.
     assert_eq!(check(&"x".repeat(8193)), Err(Error::TooLong));
 }
@@ -127,20 +155,32 @@ fn wrong_signature_and_wrong_length_are_the_same_error() {
     let long = b64(&[0u8; 33]);
     let huge = b64(&[0u8; 200]);
     for bad in [flipped.as_str(), &short, &long, &huge, "AA"] {
-        assert_eq!(check(&replace_segment(&token, 2, bad)), Err(Error::Signature), "{bad}");
+        assert_eq!(
+            check(&replace_segment(&token, 2, bad)),
+            Err(Error::Signature),
+            "{bad}"
+        );
     }
 }
 
 #[test]
 fn mac_is_checked_before_any_json_is_parsed() {
     // Broken JSON in both segments, wrong MAC: the answer is Signature, not Malformed.
-    let token = format!("{}.{}.{}", b64(b"{not json"), b64(b"{nor this"), b64(&[0u8; 32]));
+    let token = format!(
+        "{}.{}.{}",
+        b64(b"{not json"),
+        b64(b"{nor this"),
+        b64(&[0u8; 32])
+    );
     assert_eq!(check(&token), Err(Error::Signature));
     // A tampered payload byte fails the MAC.
     let token = forge(&valid_payload());
     let payload = token.split('.').nth(1).unwrap();
     let tampered = payload.replacen('J', "K", 1);
-    assert_eq!(check(&replace_segment(&token, 1, &tampered)), Err(Error::Signature));
+    assert_eq!(
+        check(&replace_segment(&token, 1, &tampered)),
+        Err(Error::Signature)
+    );
 }
 
 // ---- Header ----
@@ -150,9 +190,17 @@ fn rejects_alg_none() {
     let payload = b64(valid_payload().as_bytes());
     let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
     // Unsigned form: empty signature segment.
-    assert_eq!(check(&format!("{none}.{payload}.")), malformed(Malformed::Segments));
+    assert_eq!(
+        check(&format!("{none}.{payload}.")),
+        malformed(Malformed::Segments)
+    );
     // Even with a valid MAC over it, `none` is not the key's algorithm.
-    let token = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"none"}"#, &valid_payload());
+    let token = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"none"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check(&token), Err(Error::Algorithm));
 }
 
@@ -168,7 +216,12 @@ fn rejects_algorithm_mismatch() {
 
 #[test]
 fn requires_alg_as_a_string() {
-    let token = forge_with(Algorithm::Hs256, SECRET, r#"{"typ":"JWT"}"#, &valid_payload());
+    let token = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"typ":"JWT"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check(&token), Err(Error::Algorithm));
     let token = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":256}"#, &valid_payload());
     assert_eq!(check(&token), malformed(Malformed::MemberType));
@@ -185,13 +238,28 @@ fn rejects_crit() {
 
 #[test]
 fn typ_is_checked_only_when_asked() {
-    let any = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","typ":"at+jwt"}"#, &valid_payload());
+    let any = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","typ":"at+jwt"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check(&any), Ok(()));
     let policy = Validation::new().typ("JWT");
     assert_eq!(check_with(&any, &policy, NOW), Err(Error::Type));
-    let none = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256"}"#, &valid_payload());
+    let none = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check_with(&none, &policy, NOW), Err(Error::Type));
-    let lower = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","typ":"jwt"}"#, &valid_payload());
+    let lower = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","typ":"jwt"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check_with(&lower, &policy, NOW), Ok(()));
     assert_eq!(check_with(&forge(&valid_payload()), &policy, NOW), Ok(()));
 }
@@ -222,7 +290,12 @@ fn rejects_duplicate_header_members() {
 
 #[test]
 fn header_must_be_a_strict_json_object() {
-    for header in [r#"["HS256"]"#, r#"{"alg":"HS256",}"#, "\u{feff}{\"alg\":\"HS256\"}", r#"{"alg":"HS256"} x"#] {
+    for header in [
+        r#"["HS256"]"#,
+        r#"{"alg":"HS256",}"#,
+        "\u{feff}{\"alg\":\"HS256\"}",
+        r#"{"alg":"HS256"} x"#,
+    ] {
         let token = forge_with(Algorithm::Hs256, SECRET, header, &valid_payload());
         assert_eq!(check(&token), malformed(Malformed::Json), "{header}");
     }
@@ -232,8 +305,10 @@ fn header_must_be_a_strict_json_object() {
 
 fn two_key_ring() -> KeyRing<4> {
     let mut ring = KeyRing::new();
-    ring.add(Key::hs256(SECRET).unwrap().with_kid("2025").unwrap()).unwrap();
-    ring.add(Key::hs512(&[9u8; 64]).unwrap().with_kid("2026").unwrap()).unwrap();
+    ring.add(Key::hs256(SECRET).unwrap().with_kid("2025").unwrap())
+        .unwrap();
+    ring.add(Key::hs512(&[9u8; 64]).unwrap().with_kid("2026").unwrap())
+        .unwrap();
     ring
 }
 
@@ -241,37 +316,90 @@ fn two_key_ring() -> KeyRing<4> {
 fn key_ring_selects_by_kid_during_rotation() {
     let ring = two_key_ring();
     let mut buf = [0u8; 1024];
-    let old = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","kid":"2025"}"#, &valid_payload());
-    let new = forge_with(Algorithm::Hs512, &[9u8; 64], r#"{"kid":"2026","alg":"HS512"}"#, &valid_payload());
+    let old = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","kid":"2025"}"#,
+        &valid_payload(),
+    );
+    let new = forge_with(
+        Algorithm::Hs512,
+        &[9u8; 64],
+        r#"{"kid":"2026","alg":"HS512"}"#,
+        &valid_payload(),
+    );
     assert!(ring.verify(&old, &Validation::new(), NOW, &mut buf).is_ok());
     assert!(ring.verify(&new, &Validation::new(), NOW, &mut buf).is_ok());
     // Escaped kid names the same key.
-    let escaped = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","kid":"\u0032025"}"#, &valid_payload());
-    assert!(ring.verify(&escaped, &Validation::new(), NOW, &mut buf).is_ok());
+    let escaped = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","kid":"\u0032025"}"#,
+        &valid_payload(),
+    );
+    assert!(ring
+        .verify(&escaped, &Validation::new(), NOW, &mut buf)
+        .is_ok());
     // Signed by the other key's secret: refused.
-    let swapped = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","kid":"2026"}"#, &valid_payload());
-    assert_eq!(ring.verify(&swapped, &Validation::new(), NOW, &mut buf).unwrap_err(), Error::Algorithm);
+    let swapped = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","kid":"2026"}"#,
+        &valid_payload(),
+    );
+    assert_eq!(
+        ring.verify(&swapped, &Validation::new(), NOW, &mut buf)
+            .unwrap_err(),
+        Error::Algorithm
+    );
     // Signed keys from the ring carry their kid.
     let mut out = [0u8; 512];
-    let signed = ring.keys()[1].sign_json(valid_payload().as_bytes(), &mut out).unwrap();
-    assert!(ring.verify(signed, &Validation::new(), NOW, &mut buf).is_ok());
+    let signed = ring.keys()[1]
+        .sign_json(valid_payload().as_bytes(), &mut out)
+        .unwrap();
+    assert!(ring
+        .verify(signed, &Validation::new(), NOW, &mut buf)
+        .is_ok());
 }
 
 #[test]
 fn key_ring_rejects_unknown_or_missing_kid() {
     let ring = two_key_ring();
     let mut buf = [0u8; 1024];
-    let unknown = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","kid":"2024"}"#, &valid_payload());
-    assert_eq!(ring.verify(&unknown, &Validation::new(), NOW, &mut buf).unwrap_err(), Error::UnknownKey);
+    let unknown = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","kid":"2024"}"#,
+        &valid_payload(),
+    );
+    assert_eq!(
+        ring.verify(&unknown, &Validation::new(), NOW, &mut buf)
+            .unwrap_err(),
+        Error::UnknownKey
+    );
     let missing = forge(&valid_payload());
-    assert_eq!(ring.verify(&missing, &Validation::new(), NOW, &mut buf).unwrap_err(), Error::UnknownKey);
+    assert_eq!(
+        ring.verify(&missing, &Validation::new(), NOW, &mut buf)
+            .unwrap_err(),
+        Error::UnknownKey
+    );
     let empty = KeyRing::<2>::new();
-    assert_eq!(empty.verify(&missing, &Validation::new(), NOW, &mut buf).unwrap_err(), Error::UnknownKey);
+    assert_eq!(
+        empty
+            .verify(&missing, &Validation::new(), NOW, &mut buf)
+            .unwrap_err(),
+        Error::UnknownKey
+    );
 }
 
 #[test]
 fn single_key_ignores_kid() {
-    let token = forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","kid":"anything"}"#, &valid_payload());
+    let token = forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","kid":"anything"}"#,
+        &valid_payload(),
+    );
     assert_eq!(check(&token), Ok(()));
 }
 
@@ -292,10 +420,18 @@ fn payload_must_be_strict_rfc8259() {
         format!(r#"{{"exp":{exp},"x":"\q"}}"#),
         format!(r#"{{"exp":{exp},"x":"\ud800"}}"#),
     ] {
-        assert_eq!(check(&forge(&payload)), malformed(Malformed::Json), "{payload}");
+        assert_eq!(
+            check(&forge(&payload)),
+            malformed(Malformed::Json),
+            "{payload}"
+        );
     }
     let invalid_utf8 = {
-        let input = format!("{}.{}", b64(br#"{"alg":"HS256","typ":"JWT"}"#), b64(b"{\"x\":\"\xff\"}"));
+        let input = format!(
+            "{}.{}",
+            b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+            b64(b"{\"x\":\"\xff\"}")
+        );
         let sig = b64(&mac(Algorithm::Hs256, SECRET, input.as_bytes()));
         format!("{input}.{sig}")
     };
@@ -305,9 +441,17 @@ fn payload_must_be_strict_rfc8259() {
 #[test]
 fn nesting_depth_is_bounded() {
     let exp = NOW + 60;
-    let ok = format!(r#"{{"exp":{exp},"x":{}{}}}"#, "[".repeat(31), "]".repeat(31));
+    let ok = format!(
+        r#"{{"exp":{exp},"x":{}{}}}"#,
+        "[".repeat(31),
+        "]".repeat(31)
+    );
     assert_eq!(check(&forge(&ok)), Ok(()));
-    let deep = format!(r#"{{"exp":{exp},"x":{}{}}}"#, "[".repeat(32), "]".repeat(32));
+    let deep = format!(
+        r#"{{"exp":{exp},"x":{}{}}}"#,
+        "[".repeat(32),
+        "]".repeat(32)
+    );
     assert_eq!(check(&forge(&deep)), malformed(Malformed::Depth));
 }
 
@@ -318,10 +462,14 @@ fn escapes_and_surrogate_pairs_are_decoded_before_comparing() {
         r#"{{"iss":"https://caf\u00e9.example","aud":["x","\ud83d\ude80-api"],"exp":{},"sub":"\u0061lice"}}"#,
         NOW + 60
     );
-    let policy = Validation::new().issuer("https://café.example").audience("🚀-api");
+    let policy = Validation::new()
+        .issuer("https://café.example")
+        .audience("🚀-api");
     let token = forge(&payload);
     assert_eq!(check_with(&token, &policy, NOW), Ok(()));
-    let wrong = Validation::new().issuer("https://cafe.example").audience("🚀-api");
+    let wrong = Validation::new()
+        .issuer("https://cafe.example")
+        .audience("🚀-api");
     assert_eq!(check_with(&token, &wrong, NOW), Err(Error::Issuer));
     // Escaped member names are the registered claims too.
     let escaped_name = format!(r#"{{"\u0065xp":{}}}"#, NOW - 1);
@@ -331,10 +479,25 @@ fn escapes_and_surrogate_pairs_are_decoded_before_comparing() {
 #[test]
 fn rejects_duplicate_registered_claims() {
     for name in ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"] {
-        let value = if ["exp", "nbf", "iat"].contains(&name) { NOW.to_string() } else { r#""v""#.to_owned() };
-        let payload = format!(r#"{{"exp":{},"{name}":{value},"{name}":{value}}}"#, NOW + 60);
-        let payload = if name == "exp" { format!(r#"{{"exp":{},"exp":{}}}"#, NOW + 60, NOW + 60) } else { payload };
-        assert_eq!(check(&forge(&payload)), malformed(Malformed::Duplicate), "{name}");
+        let value = if ["exp", "nbf", "iat"].contains(&name) {
+            NOW.to_string()
+        } else {
+            r#""v""#.to_owned()
+        };
+        let payload = format!(
+            r#"{{"exp":{},"{name}":{value},"{name}":{value}}}"#,
+            NOW + 60
+        );
+        let payload = if name == "exp" {
+            format!(r#"{{"exp":{},"exp":{}}}"#, NOW + 60, NOW + 60)
+        } else {
+            payload
+        };
+        assert_eq!(
+            check(&forge(&payload)),
+            malformed(Malformed::Duplicate),
+            "{name}"
+        );
     }
     // Duplicates hidden behind an escape are duplicates.
     let payload = format!(r#"{{"exp":{0},"\u0065xp":{0}}}"#, NOW + 60);
@@ -346,16 +509,37 @@ fn rejects_duplicate_registered_claims() {
 
 #[test]
 fn numeric_dates_must_be_integers_in_range() {
-    for exp in ["1.7e9", "1700000060.0", r#""1700000060""#, "-1", "9007199254740993", "true", "null", "[1700000060]"] {
+    for exp in [
+        "1.7e9",
+        "1700000060.0",
+        r#""1700000060""#,
+        "-1",
+        "9007199254740993",
+        "true",
+        "null",
+        "[1700000060]",
+    ] {
         let payload = format!(r#"{{"exp":{exp}}}"#);
-        assert_eq!(check(&forge(&payload)), malformed(Malformed::NumericDate), "{exp}");
+        assert_eq!(
+            check(&forge(&payload)),
+            malformed(Malformed::NumericDate),
+            "{exp}"
+        );
         // A string or float exp must never count as absent, even when exp is optional.
         let optional = Validation::new().require_exp(false);
-        assert_eq!(check_with(&forge(&payload), &optional, NOW), malformed(Malformed::NumericDate), "{exp}");
+        assert_eq!(
+            check_with(&forge(&payload), &optional, NOW),
+            malformed(Malformed::NumericDate),
+            "{exp}"
+        );
     }
     for claim in ["nbf", "iat"] {
         let payload = format!(r#"{{"exp":{},"{claim}":"0"}}"#, NOW + 60);
-        assert_eq!(check(&forge(&payload)), malformed(Malformed::NumericDate), "{claim}");
+        assert_eq!(
+            check(&forge(&payload)),
+            malformed(Malformed::NumericDate),
+            "{claim}"
+        );
     }
     let max = r#"{"exp":9007199254740992}"#;
     assert_eq!(check(&forge(max)), Ok(()));
@@ -367,7 +551,10 @@ fn numeric_dates_must_be_integers_in_range() {
 fn exp_is_required_by_default_and_configurable() {
     let payload = r#"{"sub":"alice"}"#;
     assert_eq!(check(&forge(payload)), Err(Error::Missing(Claim::Exp)));
-    assert_eq!(check_with(&forge(payload), &Validation::new().require_exp(false), NOW), Ok(()));
+    assert_eq!(
+        check_with(&forge(payload), &Validation::new().require_exp(false), NOW),
+        Ok(())
+    );
 }
 
 #[test]
@@ -375,11 +562,17 @@ fn exp_boundaries() {
     let exp = NOW;
     let token = forge(&format!(r#"{{"exp":{exp}}}"#));
     assert_eq!(check_with(&token, &Validation::new(), exp - 1), Ok(()));
-    assert_eq!(check_with(&token, &Validation::new(), exp), Err(Error::Expired));
+    assert_eq!(
+        check_with(&token, &Validation::new(), exp),
+        Err(Error::Expired)
+    );
     let lenient = Validation::new().leeway(30).unwrap();
     assert_eq!(check_with(&token, &lenient, exp + 29), Ok(()));
     assert_eq!(check_with(&token, &lenient, exp + 30), Err(Error::Expired));
-    assert_eq!(check_with(&token, &Validation::new(), u64::MAX), Err(Error::Expired));
+    assert_eq!(
+        check_with(&token, &Validation::new(), u64::MAX),
+        Err(Error::Expired)
+    );
 }
 
 #[test]
@@ -387,17 +580,31 @@ fn nbf_boundaries() {
     let nbf = NOW;
     let token = forge(&format!(r#"{{"exp":{},"nbf":{nbf}}}"#, NOW + 600));
     assert_eq!(check_with(&token, &Validation::new(), nbf), Ok(()));
-    assert_eq!(check_with(&token, &Validation::new(), nbf - 1), Err(Error::NotYetValid));
+    assert_eq!(
+        check_with(&token, &Validation::new(), nbf - 1),
+        Err(Error::NotYetValid)
+    );
     let lenient = Validation::new().leeway(30).unwrap();
     assert_eq!(check_with(&token, &lenient, nbf - 30), Ok(()));
-    assert_eq!(check_with(&token, &lenient, nbf - 31), Err(Error::NotYetValid));
+    assert_eq!(
+        check_with(&token, &lenient, nbf - 31),
+        Err(Error::NotYetValid)
+    );
 }
 
 #[test]
 fn leeway_is_bounded() {
     assert!(Validation::new().leeway(tessera_core::MAX_LEEWAY).is_ok());
-    assert_eq!(Validation::new().leeway(tessera_core::MAX_LEEWAY + 1).unwrap_err(), ConfigError::LeewayTooLarge);
-    assert_eq!(Validation::new().leeway(u64::MAX).unwrap_err(), ConfigError::LeewayTooLarge);
+    assert_eq!(
+        Validation::new()
+            .leeway(tessera_core::MAX_LEEWAY + 1)
+            .unwrap_err(),
+        ConfigError::LeewayTooLarge
+    );
+    assert_eq!(
+        Validation::new().leeway(u64::MAX).unwrap_err(),
+        ConfigError::LeewayTooLarge
+    );
 }
 
 // ---- Issuer and audience ----
@@ -405,14 +612,26 @@ fn leeway_is_bounded() {
 #[test]
 fn issuer_must_be_present_and_equal_when_configured() {
     let policy = Validation::new().issuer("https://id.example");
-    let good = forge(&format!(r#"{{"iss":"https://id.example","exp":{}}}"#, NOW + 1));
-    let other = forge(&format!(r#"{{"iss":"https://id.example.evil","exp":{}}}"#, NOW + 1));
+    let good = forge(&format!(
+        r#"{{"iss":"https://id.example","exp":{}}}"#,
+        NOW + 1
+    ));
+    let other = forge(&format!(
+        r#"{{"iss":"https://id.example.evil","exp":{}}}"#,
+        NOW + 1
+    ));
     let absent = forge(&format!(r#"{{"exp":{}}}"#, NOW + 1));
-    let wrong_type = forge(&format!(r#"{{"iss":["https://id.example"],"exp":{}}}"#, NOW + 1));
+    let wrong_type = forge(&format!(
+        r#"{{"iss":["https://id.example"],"exp":{}}}"#,
+        NOW + 1
+    ));
     assert_eq!(check_with(&good, &policy, NOW), Ok(()));
     assert_eq!(check_with(&other, &policy, NOW), Err(Error::Issuer));
     assert_eq!(check_with(&absent, &policy, NOW), Err(Error::Issuer));
-    assert_eq!(check_with(&wrong_type, &policy, NOW), malformed(Malformed::MemberType));
+    assert_eq!(
+        check_with(&wrong_type, &policy, NOW),
+        malformed(Malformed::MemberType)
+    );
     // Not configured: any issuer passes.
     assert_eq!(check(&other), Ok(()));
 }
@@ -423,12 +642,27 @@ fn audience_rules() {
     let with = |aud: &str| forge(&format!(r#"{{"aud":{aud},"exp":{}}}"#, NOW + 1));
     assert_eq!(check_with(&with(r#""api""#), &policy, NOW), Ok(()));
     assert_eq!(check_with(&with(r#"["web","api"]"#), &policy, NOW), Ok(()));
-    assert_eq!(check_with(&with(r#"["web"]"#), &policy, NOW), Err(Error::Audience));
+    assert_eq!(
+        check_with(&with(r#"["web"]"#), &policy, NOW),
+        Err(Error::Audience)
+    );
     assert_eq!(check_with(&with("[]"), &policy, NOW), Err(Error::Audience));
-    assert_eq!(check_with(&with(r#""apis""#), &policy, NOW), Err(Error::Audience));
-    assert_eq!(check_with(&forge(&format!(r#"{{"exp":{}}}"#, NOW + 1)), &policy, NOW), Err(Error::Audience));
-    assert_eq!(check_with(&with(r#"["api",1]"#), &policy, NOW), malformed(Malformed::MemberType));
-    assert_eq!(check_with(&with("7"), &policy, NOW), malformed(Malformed::MemberType));
+    assert_eq!(
+        check_with(&with(r#""apis""#), &policy, NOW),
+        Err(Error::Audience)
+    );
+    assert_eq!(
+        check_with(&forge(&format!(r#"{{"exp":{}}}"#, NOW + 1)), &policy, NOW),
+        Err(Error::Audience)
+    );
+    assert_eq!(
+        check_with(&with(r#"["api",1]"#), &policy, NOW),
+        malformed(Malformed::MemberType)
+    );
+    assert_eq!(
+        check_with(&with("7"), &policy, NOW),
+        malformed(Malformed::MemberType)
+    );
     // RFC 7519 §4.1.3: a token with `aud` is refused by a verifier that names none.
     assert_eq!(check(&with(r#""api""#)), Err(Error::Audience));
 }
@@ -445,18 +679,31 @@ struct Custom<'a> {
 
 #[test]
 fn callers_get_registered_claims_and_their_own_type() {
-    let payload = format!(r#"{{"sub":"alice","jti":"j-1","iat":5,"scope":"orders:write","admin":true,"exp":{}}}"#, NOW + 1);
+    let payload = format!(
+        r#"{{"sub":"alice","jti":"j-1","iat":5,"scope":"orders:write","admin":true,"exp":{}}}"#,
+        NOW + 1
+    );
     let token = forge(&payload);
     let mut buf = [0u8; 512];
     let ring = ring(Algorithm::Hs256);
-    let v = ring.verify(&token, &Validation::new(), NOW, &mut buf).unwrap();
+    let v = ring
+        .verify(&token, &Validation::new(), NOW, &mut buf)
+        .unwrap();
     assert_eq!(v.claims.iat, Some(5));
     assert_eq!(v.claims.jti.unwrap().as_str(), Some("j-1"));
     let custom: Custom<'_> = v.deserialize().unwrap();
-    assert_eq!((custom.sub, custom.scope, custom.admin), ("alice", "orders:write", true));
+    assert_eq!(
+        (custom.sub, custom.scope, custom.admin),
+        ("alice", "orders:write", true)
+    );
 
-    let escaped = forge(&format!(r#"{{"sub":"\u00e9","scope":"a\/b","exp":{}}}"#, NOW + 1));
-    let v = ring.verify(&escaped, &Validation::new(), NOW, &mut buf).unwrap();
+    let escaped = forge(&format!(
+        r#"{{"sub":"\u00e9","scope":"a\/b","exp":{}}}"#,
+        NOW + 1
+    ));
+    let v = ring
+        .verify(&escaped, &Validation::new(), NOW, &mut buf)
+        .unwrap();
     assert_eq!(v.deserialize::<Custom<'_>>().err(), Some(Error::Claims));
     #[derive(Deserialize)]
     struct Owning<'a> {
@@ -474,7 +721,12 @@ fn callers_get_registered_claims_and_their_own_type() {
 fn small_verify_buffer_is_an_error() {
     let token = forge(&valid_payload());
     let mut buf = [0u8; 8];
-    assert_eq!(ring(Algorithm::Hs256).verify(&token, &Validation::new(), NOW, &mut buf).unwrap_err(), Error::BufferTooSmall);
+    assert_eq!(
+        ring(Algorithm::Hs256)
+            .verify(&token, &Validation::new(), NOW, &mut buf)
+            .unwrap_err(),
+        Error::BufferTooSmall
+    );
 }
 
 #[derive(serde::Serialize)]
@@ -487,18 +739,28 @@ struct Claims<'a> {
 #[test]
 fn signing_into_a_small_buffer_is_an_error_never_a_panic() {
     let key = Key::hs256(SECRET).unwrap().with_kid("k1").unwrap();
-    let claims = Claims { sub: "alice", exp: NOW + 60, note: "quote \" and é" };
+    let claims = Claims {
+        sub: "alice",
+        exp: NOW + 60,
+        note: "quote \" and é",
+    };
     let mut big = [0u8; 512];
     let token = key.sign(&claims, &mut big).unwrap().to_owned();
     for len in 0..token.len() {
         let mut out = vec![0u8; len];
-        assert_eq!(key.sign(&claims, &mut out).unwrap_err(), Error::BufferTooSmall, "len {len}");
+        assert_eq!(
+            key.sign(&claims, &mut out).unwrap_err(),
+            Error::BufferTooSmall,
+            "len {len}"
+        );
     }
     let mut exact = vec![0u8; token.len()];
     assert_eq!(key.sign(&claims, &mut exact).unwrap(), token);
     let mut buf = [0u8; 512];
     let ring = KeyRing::<1>::single(key).unwrap();
-    let v = ring.verify(&token, &Validation::new().typ("JWT"), NOW, &mut buf).unwrap();
+    let v = ring
+        .verify(&token, &Validation::new().typ("JWT"), NOW, &mut buf)
+        .unwrap();
     assert_eq!(v.header.kid.unwrap().as_str(), Some("k1"));
     assert!(v.payload().contains(r#"quote \" and é"#));
 }

@@ -19,10 +19,16 @@ fn rfc7515_a1_hs256() {
     let ring = KeyRing::<1>::single(Key::hs256(&secret).unwrap()).unwrap();
     let policy = Validation::new().issuer("joe").typ("JWT");
     let mut buf = [0u8; 512];
-    let v = ring.verify(token, &policy, 1_300_819_379, &mut buf).unwrap();
+    let v = ring
+        .verify(token, &policy, 1_300_819_379, &mut buf)
+        .unwrap();
     assert_eq!(v.claims.exp, Some(1_300_819_380));
     assert!(v.claims.iss.unwrap().eq_str("joe"));
-    assert_eq!(ring.verify(token, &policy, 1_300_819_380, &mut buf).unwrap_err(), Error::Expired);
+    assert_eq!(
+        ring.verify(token, &policy, 1_300_819_380, &mut buf)
+            .unwrap_err(),
+        Error::Expired
+    );
 }
 
 for_each_alg! {

@@ -8,18 +8,35 @@ use std::sync::Mutex;
 use proptest::prelude::*;
 use tessera_core::{
     conformance,
-    window::{one_time_request, Allowed, Begin, Fingerprint, Model, Request, TicketError, Window, WindowConfig},
+    window::{
+        one_time_request, Allowed, Begin, Fingerprint, Model, Request, TicketError, Window,
+        WindowConfig,
+    },
     Key, KeyRing, Validation,
 };
 
-const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 100, max_skew: 5 };
+const CONFIG: WindowConfig = WindowConfig {
+    lease: 10,
+    ttl: 100,
+    max_skew: 5,
+};
 const SECRET: [u8; 16] = *b"window-secret-16";
 
 fn req<'a>(scope: &'a str, key: &'a str, fp: u8, stamp: u64) -> Request<'a> {
-    Request { scope: scope.as_bytes(), key: key.as_bytes(), fingerprint: Fingerprint([fp; 16]), stamp, keep_until: None }
+    Request {
+        scope: scope.as_bytes(),
+        key: key.as_bytes(),
+        fingerprint: Fingerprint([fp; 16]),
+        stamp,
+        keep_until: None,
+    }
 }
 
-fn fresh<V: Clone, const N: usize>(w: &mut Window<V, N>, r: &Request<'_>, now: u64) -> tessera_core::window::Ticket {
+fn fresh<V: Clone, const N: usize>(
+    w: &mut Window<V, N>,
+    r: &Request<'_>,
+    now: u64,
+) -> tessera_core::window::Ticket {
     match w.begin(r, now) {
         Begin::Fresh(t) => t,
         other => panic!("expected Fresh, got {}", other.name()),
@@ -29,8 +46,16 @@ fn fresh<V: Clone, const N: usize>(w: &mut Window<V, N>, r: &Request<'_>, now: u
 #[test]
 fn conformance_suite_on_the_in_memory_window() {
     for run in [
-        conformance::run(|| Window::<u8, 16>::new(SECRET, conformance::CONFIG), |b| b, |v| *v),
-        conformance::run(|| Window::<u8, 1024>::new(SECRET, conformance::CONFIG), |b| b, |v| *v),
+        conformance::run(
+            || Window::<u8, 16>::new(SECRET, conformance::CONFIG),
+            |b| b,
+            |v| *v,
+        ),
+        conformance::run(
+            || Window::<u8, 1024>::new(SECRET, conformance::CONFIG),
+            |b| b,
+            |v| *v,
+        ),
     ] {
         assert_eq!(run, Ok(conformance::CASES.len()));
     }
@@ -45,7 +70,10 @@ fn fresh_replay_in_flight_mismatch() {
     w.complete(t, 201, 102).unwrap();
     assert_eq!(w.begin(&req("alice", "k", 1, 100), 103), Begin::Replay(201));
     assert_eq!(w.begin(&req("alice", "k", 2, 100), 103), Begin::Mismatch);
-    assert!(matches!(w.begin(&req("bob", "k", 1, 100), 103), Begin::Fresh(_)));
+    assert!(matches!(
+        w.begin(&req("bob", "k", 1, 100), 103),
+        Begin::Fresh(_)
+    ));
 }
 
 #[test]
@@ -74,7 +102,10 @@ fn ttl_expiry() {
     let t = fresh(&mut w, &req("a", "k", 1, 100), 100);
     w.complete(t, 9, 105).unwrap();
     assert_eq!(w.begin(&req("a", "k", 1, 100), 204), Begin::Replay(9));
-    assert!(matches!(w.begin(&req("a", "k", 1, 100), 205), Begin::Fresh(_)));
+    assert!(matches!(
+        w.begin(&req("a", "k", 1, 100), 205),
+        Begin::Fresh(_)
+    ));
 }
 
 #[test]
@@ -107,7 +138,10 @@ fn expired_entries_are_reused_before_live_ones_are_evicted() {
     // k2's slot is free: no eviction, no floor.
     let _ = fresh(&mut w, &req("a", "k4", 1, 104), 101);
     for (i, k) in [(0, "k0"), (1, "k1"), (3, "k3")] {
-        assert_eq!(w.begin(&req("a", k, 1, 100 + i as u64), 102), Begin::Replay(i as u8));
+        assert_eq!(
+            w.begin(&req("a", k, 1, 100 + i as u64), 102),
+            Begin::Replay(i as u8)
+        );
     }
 }
 
@@ -121,8 +155,16 @@ fn eviction_takes_the_oldest_completed_entry_and_stale_follows() {
     // Full of live completed entries: the oldest stamp (100) is evicted.
     let t = fresh(&mut w, &req("a", "next", 1, 103), 103);
     w.complete(t, 103, 103).unwrap();
-    assert_eq!(w.begin(&req("a", "old", 1, 100), 104), Begin::Stale, "retry of the evicted entry");
-    assert_eq!(w.begin(&req("a", "other", 1, 100), 104), Begin::Stale, "any request not newer");
+    assert_eq!(
+        w.begin(&req("a", "old", 1, 100), 104),
+        Begin::Stale,
+        "retry of the evicted entry"
+    );
+    assert_eq!(
+        w.begin(&req("a", "other", 1, 100), 104),
+        Begin::Stale,
+        "any request not newer"
+    );
     assert_eq!(w.begin(&req("a", "mid", 1, 101), 104), Begin::Replay(101));
     assert_eq!(w.begin(&req("a", "new", 1, 102), 104), Begin::Replay(102));
 }
@@ -136,7 +178,11 @@ fn a_request_not_newer_than_every_evictable_entry_gets_full() {
     }
     // Evicting stamp 100 would make this request (stamp 100) itself stale.
     assert_eq!(w.begin(&req("s", "c", 1, 100), 102), Begin::Full);
-    assert_eq!(w.begin(&req("s", "a", 1, 100), 102), Begin::Replay(0), "nothing was evicted");
+    assert_eq!(
+        w.begin(&req("s", "a", 1, 100), 102),
+        Begin::Replay(0),
+        "nothing was evicted"
+    );
 }
 
 #[test]
@@ -152,7 +198,10 @@ fn in_flight_entries_are_never_evicted() {
 fn future_stamps_beyond_skew_are_stale() {
     let mut w = Window::<u8, 8>::new(SECRET, CONFIG);
     assert_eq!(w.begin(&req("s", "a", 1, 106), 100), Begin::Stale);
-    assert!(matches!(w.begin(&req("s", "a", 1, 105), 100), Begin::Fresh(_)));
+    assert!(matches!(
+        w.begin(&req("s", "a", 1, 105), 100),
+        Begin::Fresh(_)
+    ));
 }
 
 #[test]
@@ -160,7 +209,10 @@ fn scope_and_key_are_length_prefixed() {
     let mut w = Window::<u8, 64>::new(SECRET, CONFIG);
     let t = fresh(&mut w, &req("ab", "c", 1, 100), 100);
     w.complete(t, 1, 100).unwrap();
-    assert!(matches!(w.begin(&req("a", "bc", 1, 100), 100), Begin::Fresh(_)));
+    assert!(matches!(
+        w.begin(&req("a", "bc", 1, 100), 100),
+        Begin::Fresh(_)
+    ));
 }
 
 static SHARED: Mutex<Window<u8, 32>> = Mutex::new(Window::new(SECRET, CONFIG));
@@ -170,7 +222,10 @@ fn window_lives_in_a_static() {
     let mut w = SHARED.lock().unwrap();
     let t = fresh(&mut w, &req("dev-1", "cmd-1", 1, 100), 100);
     w.complete(t, 7, 100).unwrap();
-    assert_eq!(w.begin(&req("dev-1", "cmd-1", 1, 100), 101), Begin::Replay(7));
+    assert_eq!(
+        w.begin(&req("dev-1", "cmd-1", 1, 100), 101),
+        Begin::Replay(7)
+    );
 }
 
 #[test]
@@ -178,11 +233,25 @@ fn one_time_token_is_refused_until_exp_plus_leeway() {
     use common::*;
     let key = Key::hs256(SECRET_KEY).unwrap();
     let mut out = [0u8; 512];
-    let payload = format!(r#"{{"sub":"dev-\u00e9","jti":"t-1","iat":{},"exp":{}}}"#, NOW, NOW + 30);
-    let token = key.sign_json(payload.as_bytes(), &mut out).unwrap().to_owned();
+    let payload = format!(
+        r#"{{"sub":"dev-\u00e9","jti":"t-1","iat":{},"exp":{}}}"#,
+        NOW,
+        NOW + 30
+    );
+    let token = key
+        .sign_json(payload.as_bytes(), &mut out)
+        .unwrap()
+        .to_owned();
     let ring = KeyRing::<1>::single(key).unwrap();
     let policy = Validation::new().leeway(5).unwrap();
-    let mut w = Window::<(), 16>::new(*b"window-secret-16", WindowConfig { lease: 10, ttl: 1, max_skew: 5 });
+    let mut w = Window::<(), 16>::new(
+        *b"window-secret-16",
+        WindowConfig {
+            lease: 10,
+            ttl: 1,
+            max_skew: 5,
+        },
+    );
     let mut use_token = |now: u64| {
         let mut buf = [0u8; 512];
         let v = ring.verify(&token, &policy, now, &mut buf)?;
@@ -213,13 +282,19 @@ fn one_time_requires_exp_and_jti() {
     let policy = Validation::new().require_exp(false);
     for (payload, missing) in [
         (r#"{"jti":"x"}"#.to_owned(), tessera_core::Claim::Exp),
-        (format!(r#"{{"exp":{}}}"#, NOW + 5), tessera_core::Claim::Jti),
+        (
+            format!(r#"{{"exp":{}}}"#, NOW + 5),
+            tessera_core::Claim::Jti,
+        ),
     ] {
         let mut out = [0u8; 512];
         let token = key.sign_json(payload.as_bytes(), &mut out).unwrap();
         let mut buf = [0u8; 512];
         let v = ring.verify(token, &policy, NOW, &mut buf).unwrap();
-        assert_eq!(one_time_request(&v, &policy, &mut [0u8; 64]).unwrap_err(), tessera_core::Error::Missing(missing));
+        assert_eq!(
+            one_time_request(&v, &policy, &mut [0u8; 64]).unwrap_err(),
+            tessera_core::Error::Missing(missing)
+        );
     }
 }
 
@@ -243,7 +318,9 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 const SCOPES: [&str; 3] = ["alice", "bob", "carol"];
-const KEYS: [&str; 12] = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11"];
+const KEYS: [&str; 12] = [
+    "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11",
+];
 
 fn run_model<const N: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut window = Window::<u8, N>::new(SECRET, CONFIG);
@@ -259,7 +336,12 @@ fn run_model<const N: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
                 let r = req(SCOPES[scope as usize], KEYS[key as usize], fp, stamp);
                 let allowed = model.begin(&r, now);
                 let got = window.begin(&r, now);
-                prop_assert!(allowed.permits(&got), "model allows {:?}, window said {}", allowed, got.name());
+                prop_assert!(
+                    allowed.permits(&got),
+                    "model allows {:?}, window said {}",
+                    allowed,
+                    got.name()
+                );
                 if let Begin::Fresh(t) = got {
                     prop_assert_eq!(&allowed, &Allowed::Absent);
                     let m = model.fresh(&r, now).unwrap();

@@ -31,9 +31,9 @@ mod one_time;
 
 use siphasher::sip128::{Hasher128, SipHasher24};
 
-pub use one_time::one_time_request;
 #[cfg(any(test, feature = "testing"))]
 pub use model::{Allowed, Model, ModelError};
+pub use one_time::one_time_request;
 
 /// Slots per bucket.
 pub const WAYS: usize = 8;
@@ -228,7 +228,12 @@ impl<V: Clone, const N: usize> Window<V, N> {
     /// An empty window. `secret` must be random and private: it keeps
     /// attacker-chosen keys from colliding or crowding one bucket.
     pub const fn new(secret: [u8; 16], config: WindowConfig) -> Self {
-        Window { secret, config, next_lease: 1, slots: [const { Slot::EMPTY }; N] }
+        Window {
+            secret,
+            config,
+            next_lease: 1,
+            slots: [const { Slot::EMPTY }; N],
+        }
     }
 
     /// The configuration.
@@ -325,12 +330,19 @@ impl<V: Clone, const N: usize> Window<V, N> {
             floor: slot.floor,
             value: None,
         };
-        Begin::Fresh(Ticket { slot: range.start.saturating_add(at) as u32, lease, id })
+        Begin::Fresh(Ticket {
+            slot: range.start.saturating_add(at) as u32,
+            lease,
+            id,
+        })
     }
 
     /// The owned, still-leased slot of `ticket`.
     fn owned(&mut self, ticket: &Ticket, now: u64) -> Result<&mut Slot<V>, TicketError> {
-        let slot = self.slots.get_mut(ticket.slot as usize).ok_or(TicketError::NotOwner)?;
+        let slot = self
+            .slots
+            .get_mut(ticket.slot as usize)
+            .ok_or(TicketError::NotOwner)?;
         if slot.state != State::InFlight || slot.id != ticket.id || slot.lease != ticket.lease {
             return Err(TicketError::NotOwner);
         }

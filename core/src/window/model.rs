@@ -82,13 +82,17 @@ pub struct Model<V> {
 impl<V: Clone + PartialEq> Model<V> {
     /// An empty model with the window's configuration.
     pub fn new(config: WindowConfig) -> Self {
-        Model { config, records: heapless::Vec::new(), next_ticket: 0 }
+        Model {
+            config,
+            records: heapless::Vec::new(),
+            next_ticket: 0,
+        }
     }
 
     fn position(&self, req: &Request<'_>, now: u64) -> Option<usize> {
-        self.records
-            .iter()
-            .position(|r| r.until > now && r.scope.as_slice() == req.scope && r.key.as_slice() == req.key)
+        self.records.iter().position(|r| {
+            r.until > now && r.scope.as_slice() == req.scope && r.key.as_slice() == req.key
+        })
     }
 
     /// What the window may answer to `req` at `now`.
@@ -122,14 +126,16 @@ impl<V: Clone + PartialEq> Model<V> {
             keep_until: req.keep_until,
             state: State::InFlight { ticket },
         };
-        self.records.push(record).map_err(|_| ModelError::Capacity)?;
+        self.records
+            .push(record)
+            .map_err(|_| ModelError::Capacity)?;
         Ok(ticket)
     }
 
     fn owned(&mut self, ticket: u64, now: u64) -> Option<&mut Record<V>> {
-        self.records
-            .iter_mut()
-            .find(|r| r.until > now && matches!(r.state, State::InFlight { ticket: t } if t == ticket))
+        self.records.iter_mut().find(|r| {
+            r.until > now && matches!(r.state, State::InFlight { ticket: t } if t == ticket)
+        })
     }
 
     /// Whether `complete` must succeed; applies it if so.

@@ -16,9 +16,24 @@ pub fn b64(bytes: &[u8]) -> String {
 
 pub fn mac(alg: Algorithm, secret: &[u8], input: &[u8]) -> Vec<u8> {
     match alg {
-        Algorithm::Hs256 => Hmac::<Sha256>::new_from_slice(secret).unwrap().chain_update(input).finalize().into_bytes().to_vec(),
-        Algorithm::Hs384 => Hmac::<Sha384>::new_from_slice(secret).unwrap().chain_update(input).finalize().into_bytes().to_vec(),
-        Algorithm::Hs512 => Hmac::<Sha512>::new_from_slice(secret).unwrap().chain_update(input).finalize().into_bytes().to_vec(),
+        Algorithm::Hs256 => Hmac::<Sha256>::new_from_slice(secret)
+            .unwrap()
+            .chain_update(input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        Algorithm::Hs384 => Hmac::<Sha384>::new_from_slice(secret)
+            .unwrap()
+            .chain_update(input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        Algorithm::Hs512 => Hmac::<Sha512>::new_from_slice(secret)
+            .unwrap()
+            .chain_update(input)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
     }
 }
 
@@ -31,7 +46,12 @@ pub fn forge_with(alg: Algorithm, secret: &[u8], header: &str, payload: &str) ->
 
 /// An HS256 token over `payload` with the standard header.
 pub fn forge(payload: &str) -> String {
-    forge_with(Algorithm::Hs256, SECRET, r#"{"alg":"HS256","typ":"JWT"}"#, payload)
+    forge_with(
+        Algorithm::Hs256,
+        SECRET,
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        payload,
+    )
 }
 
 pub fn ring(alg: Algorithm) -> KeyRing<1> {
@@ -47,9 +67,15 @@ pub fn check(token: &str) -> Result<(), tessera_core::Error> {
     check_with(token, &Validation::new(), NOW)
 }
 
-pub fn check_with(token: &str, validation: &Validation<'_>, now: u64) -> Result<(), tessera_core::Error> {
+pub fn check_with(
+    token: &str,
+    validation: &Validation<'_>,
+    now: u64,
+) -> Result<(), tessera_core::Error> {
     let mut buf = [0u8; 8192];
-    ring(Algorithm::Hs256).verify(token, validation, now, &mut buf).map(|_| ())
+    ring(Algorithm::Hs256)
+        .verify(token, validation, now, &mut buf)
+        .map(|_| ())
 }
 
 /// Runs a test body once per algorithm.
