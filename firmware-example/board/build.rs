@@ -24,8 +24,10 @@ const T0: u64 = 1_764_072_000;
 const TTL: u64 = 600;
 /// Idempotency window size of the endpoint.
 const WINDOW: usize = 32;
-/// Keys that hold window entries before the pressure test (k1, k7).
-const HELD: usize = 2;
+/// Keys that hold window entries before the pressure test (k1, k7, k11).
+const HELD: usize = 3;
+/// The endpoint's pulse length (`tessera_app::endpoint::PULSE_SECS`).
+const PULSE: u64 = 2;
 /// The window hashes keys into buckets of this many slots, so the first
 /// `BUCKET` keys always fit; where exactly the first `Full` falls depends on
 /// the per-device hash secret.
@@ -128,12 +130,19 @@ fn session() -> Vec<Step> {
         step(format!("R k6 on {unknown_kid}"), "k6 401 unknown_kid", "key not in the ring"),
         step(format!("R k1 off {token}"), "k1 422 mismatch", "reused key with another command"),
         step(format!("R k7 off {old_key}"), "k7 200 off", "previous key of the ring still accepted"),
+        step(format!("R k11 pulse {token}"), "k11 202 started", "pulse starts: relay on, key in flight"),
+        step(format!("R k11 pulse {token}"), "k11 409 in_flight", "retry while the pulse runs"),
+        step(format!("R k12 off {token}"), "k12 503 busy", "relay busy: key released, not run"),
+        step("S", "status 200 on 3", "relay on during the pulse"),
+        step(format!("T {}", T0 + PULSE + 1), format!("time 200 {}", T0 + PULSE + 1), "time passes: the pulse ends"),
+        step(format!("R k11 pulse {token}"), "k11 208 off", "retry after the pulse: its stored end state"),
+        step("S", "status 200 off 4", "pulse drove the relay once on, once off"),
         step(format!("R k8 blink {token}"), "- 400 bad_command", "unknown command"),
         step("R k9", "- 400 syntax", "truncated frame"),
         step(format!("T {}", T0 - 10), "time 409 clock_backwards", "clock never goes back"),
         step(format!("R k10 on {future}"), "k10 410 stale", "stamp (iat) beyond the window's skew"),
     ];
-    // Window pressure: k1 and k7 hold entries; offer one key more than fits.
+    // Window pressure: k1, k7 and k11 hold entries; offer more keys than fit.
     let last = WINDOW + 2;
     for i in 2..=last {
         s.push(step(

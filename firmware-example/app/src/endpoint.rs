@@ -5,7 +5,7 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use embedded_hal::digital::StatefulOutputPin;
 use tessera_core::{
-    window::{Begin, Fingerprint, Request, Window},
+    window::{Begin, Fingerprint, Request, Ticket, Window},
     Claim, Error, KeyRing, Validation,
 };
 
@@ -17,6 +17,10 @@ use crate::{
 
 /// Bytes for the decoded header and payload of one token.
 pub const DECODE_BUF: usize = 384;
+
+/// How long `pulse` holds the pin high. The window's lease must be longer,
+/// or the pulse's result cannot be stored when it ends.
+pub const PULSE_SECS: u64 = 2;
 
 /// The idempotency window, in a `static` shared under a critical section so
 /// that an interrupt-driven transport could use it too. The stored value is
@@ -31,7 +35,14 @@ pub struct Endpoint<'a, P, M, const K: usize, const N: usize> {
     pin: P,
     clock: SyncedClock<M>,
     actuations: u32,
+    pulse: Option<Pulse>,
     buf: [u8; DECODE_BUF],
+}
+
+/// A running pulse: its key stays in flight until `until`.
+struct Pulse {
+    ticket: Ticket,
+    until: u64,
 }
 
 impl<'a, P, M, const K: usize, const N: usize> Endpoint<'a, P, M, K, N>
@@ -47,7 +58,22 @@ where
         pin: P,
         clock: SyncedClock<M>,
     ) -> Self {
-        Endpoint { ring, validation, window, pin, clock, actuations: 0, buf: [0; DECODE_BUF] }
+        Endpoint { ring, validation, window, pin, clock, actuations: 0, pulse: None, buf: [0; DECODE_BUF] }
+    }
+
+    /// Ends a pulse whose time is up: pin low, result stored. Call it often
+    /// (the session does, before every byte).
+    pub fn tick(&mut self) {
+        let Some(now) = self.clock.now() else {
+            return;
+        };
+        let Some(pulse) = self.pulse.take_if(|p| now >= p.until) else {
+            return;
+        };
+        match self.drive(Command::Off) {
+            Ok(level) => self.complete(pulse.ticket, level, now),
+            Err(()) => self.abort(pulse.ticket, now),
+        }
     }
 
     /// Answers one line; returns the answer's tag (the idempotency key, or
@@ -92,26 +118,50 @@ where
             Err(e) => return Answer::Token(e),
         };
         match begin {
-            Begin::Fresh(ticket) => match self.drive(command) {
-                Ok(level) => {
-                    let stored =
-                        critical_section::with(|cs| self.window.borrow_ref_mut(cs).complete(ticket, level, now));
-                    if let Err(_e) = stored {
-                        // The pin moved; only a retry's replay is lost.
-                        log!(warn, "window: result not stored: {}", _e);
-                    }
-                    Answer::Done(level)
-                }
-                Err(()) => {
-                    let _ = critical_section::with(|cs| self.window.borrow_ref_mut(cs).abort(ticket, now));
-                    Answer::Pin
-                }
-            },
+            Begin::Fresh(ticket) => self.run(command, ticket, now),
             Begin::Replay(level) => Answer::Replayed(level),
             Begin::InFlight => Answer::InFlight,
             Begin::Mismatch => Answer::Mismatch,
             Begin::Full => Answer::Full,
             Begin::Stale => Answer::Stale,
+        }
+    }
+
+    /// Runs a claimed request; a pulse keeps its ticket until [`Self::tick`] ends it.
+    fn run(&mut self, command: Command, ticket: Ticket, now: u64) -> Answer {
+        if self.pulse.is_some() {
+            self.abort(ticket, now);
+            return Answer::Busy;
+        }
+        match (self.drive(command), command) {
+            (Ok(_), Command::Pulse) => {
+                self.pulse = Some(Pulse { ticket, until: now.saturating_add(PULSE_SECS) });
+                Answer::Started
+            }
+            (Ok(level), _) => {
+                self.complete(ticket, level, now);
+                Answer::Done(level)
+            }
+            (Err(()), _) => {
+                self.abort(ticket, now);
+                Answer::Pin
+            }
+        }
+    }
+
+    fn complete(&self, ticket: Ticket, level: Level, now: u64) {
+        let stored = critical_section::with(|cs| self.window.borrow_ref_mut(cs).complete(ticket, level, now));
+        if let Err(_e) = stored {
+            // The pin moved; only a retry's replay is lost.
+            log!(warn, "window: result not stored: {}", _e);
+        }
+    }
+
+    /// Releases the key so that a retry runs again.
+    fn abort(&self, ticket: Ticket, now: u64) {
+        let released = critical_section::with(|cs| self.window.borrow_ref_mut(cs).abort(ticket, now));
+        if let Err(_e) = released {
+            log!(warn, "window: key not released: {}", _e);
         }
     }
 
@@ -134,7 +184,7 @@ where
 
     fn drive(&mut self, command: Command) -> Result<Level, ()> {
         let driven = match command {
-            Command::On => self.pin.set_high(),
+            Command::On | Command::Pulse => self.pin.set_high(),
             Command::Off => self.pin.set_low(),
             Command::Toggle => self.pin.toggle(),
         };

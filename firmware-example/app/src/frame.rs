@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! T <unix-seconds>                     time sync (the endpoint's only clock source)
-//! R <idempotency-key> <command> <jws>  request: run <command> at most once per key
+//! R <idempotency-key> <command> <jws>  request: run <command> (on, off, toggle,
+//!                                     pulse) at most once per key
 //! S                                    status: pin level and actuation count
 //! X                                    end of session
 //! ```
@@ -24,6 +25,9 @@ pub enum Command {
     Off,
     /// Invert the pin: not idempotent by itself, which is what the window is for.
     Toggle,
+    /// Drive the pin high for [`crate::endpoint::PULSE_SECS`] (a valve opened
+    /// for a dose), then low; the key stays in flight meanwhile.
+    Pulse,
 }
 
 impl Command {
@@ -33,6 +37,7 @@ impl Command {
             Command::On => "on",
             Command::Off => "off",
             Command::Toggle => "toggle",
+            Command::Pulse => "pulse",
         }
     }
 
@@ -41,6 +46,7 @@ impl Command {
             b"on" => Some(Command::On),
             b"off" => Some(Command::Off),
             b"toggle" => Some(Command::Toggle),
+            b"pulse" => Some(Command::Pulse),
             _ => None,
         }
     }
@@ -76,7 +82,7 @@ pub enum FrameError {
     Syntax,
     /// The idempotency key is empty, too long, or has other characters.
     Key,
-    /// Not one of `on`, `off`, `toggle`.
+    /// Not one of `on`, `off`, `toggle`, `pulse`.
     Command,
     /// The time is not a decimal number of seconds.
     Time,

@@ -32,6 +32,8 @@ impl Level {
 pub enum Answer {
     /// `200 <level>`: fresh request, the pin was driven to `level`.
     Done(Level),
+    /// `202 started`: a pulse began; its key stays in flight until it ends.
+    Started,
     /// `208 <level>`: a retry; the stored answer is replayed, the pin untouched.
     Replayed(Level),
     /// `409 in_flight`: the first request with this key has not finished.
@@ -48,6 +50,8 @@ pub enum Answer {
     Frame(FrameError),
     /// `503 no_time`: no time sync yet, so tokens cannot be checked.
     NoTime,
+    /// `503 busy`: a pulse is running; the key was released, retry later.
+    Busy,
     /// `500 pin`: the pin driver failed; nothing was remembered.
     Pin,
     /// `200 <secs>`: the clock was set.
@@ -65,6 +69,7 @@ impl Answer {
     pub const fn status(&self) -> u16 {
         match self {
             Answer::Done(_) | Answer::Time(_) | Answer::Status(..) | Answer::End => 200,
+            Answer::Started => 202,
             Answer::Replayed(_) => 208,
             Answer::Frame(_) => 400,
             Answer::Token(tessera_core::Error::BufferTooSmall | tessera_core::Error::Config(_)) => 500,
@@ -74,7 +79,7 @@ impl Answer {
             Answer::Mismatch => 422,
             Answer::Full => 429,
             Answer::Pin => 500,
-            Answer::NoTime => 503,
+            Answer::NoTime | Answer::Busy => 503,
         }
     }
 
@@ -100,6 +105,8 @@ impl Answer {
             Answer::Full => out(b"window_full")?,
             Answer::Stale => out(b"stale")?,
             Answer::NoTime => out(b"no_time")?,
+            Answer::Started => out(b"started")?,
+            Answer::Busy => out(b"busy")?,
             Answer::Pin => out(b"pin")?,
             Answer::ClockBackwards => out(b"clock_backwards")?,
             Answer::End => out(b"bye")?,
@@ -161,5 +168,7 @@ mod tests {
         assert_eq!(line(Answer::InFlight, "k"), "k 409 in_flight\n");
         assert_eq!(line(Answer::Stale, "k"), "k 410 stale\n");
         assert_eq!(line(Answer::NoTime, "k"), "k 503 no_time\n");
+        assert_eq!(line(Answer::Started, "k"), "k 202 started\n");
+        assert_eq!(line(Answer::Busy, "k"), "k 503 busy\n");
     }
 }

@@ -33,9 +33,10 @@ where
         Session { lines: LineBuffer::new(), endpoint }
     }
 
-    /// Reads one byte; when it completes a frame, answers it on `serial`.
-    /// `WouldBlock` means no byte is waiting.
+    /// Ends a finished pulse, then reads one byte; when it completes a frame,
+    /// answers it on `serial`. `WouldBlock` means no byte is waiting.
     pub fn poll<S: Read<u8> + Write<u8>>(&mut self, serial: &mut S) -> nb::Result<Control, S::Error> {
+        self.endpoint.tick();
         let byte = serial.read()?;
         let Some(line) = self.lines.push(byte) else {
             return Ok(Control::Continue);

@@ -215,3 +215,34 @@ fn a_session_answers_each_frame_on_the_serial_port() {
     serial.done();
     pin.done();
 }
+
+#[test]
+fn a_pulse_keeps_its_key_in_flight_until_it_ends() {
+    let window = window::<32>();
+    let ring = ring();
+    let ms = Cell::new(0);
+    let mut clock = SyncedClock::new(Millis(&ms));
+    clock.sync(T0).unwrap();
+    let pin = [
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+        PinTx::set(State::Low),
+        PinTx::get_state(State::Low),
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+    ];
+    let mut mock = Pin::new(&pin);
+    let mut e = Endpoint::new(&ring, POLICY, &window, mock.clone(), clock);
+    let tok = valid("app-1", T0);
+    assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::Started);
+    assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::InFlight);
+    assert_eq!(ask(&mut e, &format!("R k2 on {tok}")), Answer::Busy);
+    ms.set(1_999);
+    e.tick();
+    assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::InFlight);
+    ms.set(2_000);
+    e.tick();
+    assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::Replayed(Level::Off));
+    assert_eq!(ask(&mut e, &format!("R k2 on {tok}")), Answer::Done(Level::On));
+    mock.done();
+}

@@ -17,8 +17,8 @@ use tessera_core::{
 
 /// Keys remembered at once; a 33rd live key is answered `429 window_full`.
 const WINDOW_LEN: usize = 32;
-/// Actions finish within one frame, so a short lease; records live until
-/// their token's `exp` (the endpoint passes it as `keep_until`).
+/// The lease outlasts the longest action (a `PULSE_SECS` pulse); records
+/// live until their token's `exp` (the endpoint passes it as `keep_until`).
 const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
 
 static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
