@@ -39,6 +39,10 @@ pub struct Endpoint<'a, P, M, const K: usize, const N: usize> {
     buf: [u8; DECODE_BUF],
 }
 
+/// The pin driver reported an error (its own error type is not kept: the
+/// answer is `500 pin` whatever it was).
+struct PinFault;
+
 /// A running pulse: its key stays in flight until `until`.
 struct Pulse {
     ticket: Ticket,
@@ -72,7 +76,10 @@ where
         };
         match self.drive(Command::Off) {
             Ok(level) => self.complete(pulse.ticket, level, now),
-            Err(()) => self.abort(pulse.ticket, now),
+            Err(PinFault) => {
+                log!(error, "pulse: the relay did not switch off");
+                self.abort(pulse.ticket, now);
+            }
         }
     }
 
@@ -97,15 +104,15 @@ where
     fn status(&mut self) -> Answer {
         match self.level() {
             Ok(level) => Answer::Status(level, self.actuations),
-            Err(()) => Answer::Pin,
+            Err(PinFault) => Answer::Pin,
         }
     }
 
-    fn level(&mut self) -> Result<Level, ()> {
+    fn level(&mut self) -> Result<Level, PinFault> {
         match self.pin.is_set_high() {
             Ok(true) => Ok(Level::On),
             Ok(false) => Ok(Level::Off),
-            Err(_) => Err(()),
+            Err(_) => Err(PinFault),
         }
     }
 
@@ -142,7 +149,7 @@ where
                 self.complete(ticket, level, now);
                 Answer::Done(level)
             }
-            (Err(()), _) => {
+            (Err(PinFault), _) => {
                 self.abort(ticket, now);
                 Answer::Pin
             }
@@ -182,13 +189,13 @@ where
         Ok(critical_section::with(|cs| self.window.borrow_ref_mut(cs).begin(&request, now)))
     }
 
-    fn drive(&mut self, command: Command) -> Result<Level, ()> {
+    fn drive(&mut self, command: Command) -> Result<Level, PinFault> {
         let driven = match command {
             Command::On | Command::Pulse => self.pin.set_high(),
             Command::Off => self.pin.set_low(),
             Command::Toggle => self.pin.toggle(),
         };
-        driven.map_err(|_| ())?;
+        driven.map_err(|_| PinFault)?;
         self.actuations = self.actuations.saturating_add(1);
         let level = self.level()?;
         log!(info, "relay {} ({}), actuation {=u32}", level, command, self.actuations);
