@@ -27,7 +27,7 @@ const WINDOW: usize = 32;
 /// Keys that hold window entries before the pressure test (k1, k7, k11).
 const HELD: usize = 3;
 /// The endpoint's pulse length (`tessera_app::endpoint::PULSE_SECS`).
-const PULSE: u64 = 2;
+const PULSE: u64 = 5;
 /// The window hashes keys into buckets of this many slots, so the first
 /// `BUCKET` keys always fit; where exactly the first `Full` falls depends on
 /// the per-device hash secret.

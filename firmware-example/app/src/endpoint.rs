@@ -20,7 +20,7 @@ pub const DECODE_BUF: usize = 384;
 
 /// How long `pulse` holds the pin high. The window's lease must be longer,
 /// or the pulse's result cannot be stored when it ends.
-pub const PULSE_SECS: u64 = 2;
+pub const PULSE_SECS: u64 = 5;
 
 /// The idempotency window, in a `static` shared under a critical section so
 /// that an interrupt-driven transport could use it too. The stored value is

@@ -10,6 +10,7 @@ use embedded_hal_mock::eh1::serial::{Mock as Serial, Transaction as SerialTx};
 use embedded_hal_mock::eh1::MockError;
 use tessera_app::{
     clock::{Monotonic, SyncedClock},
+    endpoint::PULSE_SECS,
     frame::FrameError,
     Answer, Control, Endpoint, Level, Session, SharedWindow,
 };
@@ -20,7 +21,7 @@ use tessera_core::{
 
 const SECRET: &[u8; 32] = b"host-test-secret-host-test-secr!";
 const T0: u64 = 1_764_072_000;
-const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
 
 struct Millis<'a>(&'a Cell<u64>);
 
@@ -237,10 +238,10 @@ fn a_pulse_keeps_its_key_in_flight_until_it_ends() {
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::Started);
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::InFlight);
     assert_eq!(ask(&mut e, &format!("R k2 on {tok}")), Answer::Busy);
-    ms.set(1_999);
+    ms.set(PULSE_SECS * 1000 - 1);
     e.tick();
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::InFlight);
-    ms.set(2_000);
+    ms.set(PULSE_SECS * 1000);
     e.tick();
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::Replayed(Level::Off));
     assert_eq!(ask(&mut e, &format!("R k2 on {tok}")), Answer::Done(Level::On));

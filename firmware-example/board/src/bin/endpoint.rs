@@ -19,7 +19,7 @@ use tessera_core::{
 const WINDOW_LEN: usize = 32;
 /// The lease outlasts the longest action (a `PULSE_SECS` pulse); records
 /// live until their token's `exp` (the endpoint passes it as `keep_until`).
-const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
 
 static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 
