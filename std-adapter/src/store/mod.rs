@@ -10,6 +10,13 @@
 
 use std::{future::Future, time::Duration};
 
+mod clock;
+pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
+
+pub use clock::{Clock, SystemClock};
+
 pub use tessera_core::window::{Begin, Fingerprint, Request, TicketError};
 
 /// A stored response: what a retry gets back.
@@ -21,6 +28,18 @@ pub struct StoredResponse {
     pub headers: Vec<(String, Vec<u8>)>,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+impl StoredResponse {
+    /// Bytes counted against [`StoreConfig::max_response_bytes`]: the status
+    /// (2), every header name and value, and the body.
+    pub fn stored_size(&self) -> usize {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.len().saturating_add(v.len()));
+        headers.fold(self.body.len().saturating_add(2), usize::saturating_add)
+    }
 }
 
 /// Lease, TTL, skew and size limits shared by every store.

@@ -1,0 +1,67 @@
+//! A Redis Cluster of masters only, built with `redis-cli --cluster create`.
+
+use std::{io, time::Duration};
+
+use super::{free_port, server::cli, wait_until, RedisServer};
+
+/// How long the cluster may take to agree on its slots after `create`.
+const CONVERGE_LIMIT: Duration = Duration::from_secs(20);
+
+/// A Redis Cluster of `n` masters on loopback, each node killed by PID on drop.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts `masters` cluster-enabled servers (3 or more; Redis refuses fewer),
+    /// assigns all 16384 slots with `redis-cli --cluster create --cluster-yes`,
+    /// and waits until every node reports `cluster_state:ok`.
+    pub fn start(masters: usize) -> io::Result<Self> {
+        let mut nodes = Vec::with_capacity(masters);
+        for _ in 0..masters {
+            // The bus port is chosen explicitly: the default (port + 10000)
+            // may be above 65535 or taken.
+            let bus = free_port()?.to_string();
+            nodes.push(RedisServer::start_with(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-port",
+                &bus,
+            ])?);
+        }
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        let mut args = vec!["--cluster", "create"];
+        args.extend(addrs.iter().map(String::as_str));
+        args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+        let first = nodes
+            .first()
+            .ok_or_else(|| io::Error::other("a cluster needs nodes"))?;
+        cli(first.port(), &args)?;
+        let cluster = RedisCluster { nodes };
+        wait_until(CONVERGE_LIMIT, || {
+            Ok(cluster.nodes.iter().all(|n| {
+                n.cli(&["CLUSTER", "INFO"])
+                    .is_ok_and(|info| info.contains("cluster_state:ok"))
+            }))
+        })?;
+        Ok(cluster)
+    }
+
+    /// `redis://127.0.0.1:<port>/` of every master, usable as cluster seeds.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    /// The nodes, for fault injection on one of them.
+    pub fn nodes(&mut self) -> &mut [RedisServer] {
+        &mut self.nodes
+    }
+}

@@ -1,0 +1,151 @@
+//! The in-memory store: the shared conformance suite on virtual time, plus
+//! capacity, size and concurrency checks.
+
+use std::{sync::Arc, time::Duration};
+
+use tessera_std::{
+    store::{
+        memory::MemoryStore, Begin, Fingerprint, IdempotencyStore, Request, StoreConfig,
+        StoreError, TicketError,
+    },
+    testkit::conformance::{self, ManualClock},
+};
+
+const TICK: Duration = Duration::from_millis(1);
+const EPOCH_MS: u64 = 1_764_000_000_000;
+
+fn request<'a>(scope: &'a [u8], key: &'a [u8], stamp: u64) -> Request<'a> {
+    Request {
+        scope,
+        key,
+        fingerprint: Fingerprint([1; 16]),
+        stamp,
+        keep_until: None,
+    }
+}
+
+#[tokio::test]
+async fn conformance_suite_passes_on_virtual_time() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let config = conformance::store_config(TICK);
+    let ran = conformance::run(
+        || async { MemoryStore::with_clock(1, config, clock.clone()).unwrap() },
+        &clock,
+        TICK,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ran, tessera_std::core::conformance::CASES.len());
+}
+
+#[test]
+fn capacity_rounds_up_to_whole_shards() {
+    let config = StoreConfig::default();
+    assert_eq!(MemoryStore::new(0, config).unwrap().capacity(), 1024);
+    assert_eq!(MemoryStore::new(1024, config).unwrap().capacity(), 1024);
+    assert_eq!(MemoryStore::new(1025, config).unwrap().capacity(), 2048);
+}
+
+#[tokio::test]
+async fn oversized_response_is_refused_and_the_key_stays_claimed() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let config = StoreConfig {
+        max_response_bytes: 100,
+        ..StoreConfig::default()
+    };
+    let store = MemoryStore::with_clock(1, config, clock.clone()).unwrap();
+    let req = request(b"alice", b"k", EPOCH_MS);
+    let Begin::Fresh(ticket) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    let big = tessera_std::store::StoredResponse {
+        status: 200,
+        headers: vec![],
+        body: vec![0; 99],
+    };
+    assert_eq!(big.stored_size(), 101);
+    assert_eq!(store.complete(ticket, big).await, Err(StoreError::TooLarge));
+    assert_eq!(store.begin(&req).await.unwrap().name(), "in_flight");
+}
+
+#[tokio::test]
+async fn a_ticket_from_another_store_is_refused() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let small = MemoryStore::with_clock(1, StoreConfig::default(), clock.clone()).unwrap();
+    let large = MemoryStore::with_clock(64 * 1024, StoreConfig::default(), clock.clone()).unwrap();
+    let mut foreign = None;
+    for i in 0..64u32 {
+        let key = i.to_le_bytes();
+        if let Begin::Fresh(t) = large
+            .begin(&request(b"alice", &key, EPOCH_MS))
+            .await
+            .unwrap()
+        {
+            foreign = Some(t);
+        }
+    }
+    let ticket = foreign.unwrap();
+    let res = small.complete(ticket, conformance::response(1)).await;
+    assert_eq!(res, Err(StoreError::Ticket(TicketError::NotOwner)));
+}
+
+#[tokio::test]
+async fn full_shard_answers_full_not_fresh() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, StoreConfig::default(), clock.clone()).unwrap();
+    let mut answers = Vec::new();
+    // In-flight records are never evicted, so 2048 claims on 1024 slots must
+    // run out of room without ever handing out a Fresh beyond capacity.
+    for i in 0..2048u32 {
+        let key = i.to_le_bytes();
+        answers.push(
+            store
+                .begin(&request(b"alice", &key, EPOCH_MS))
+                .await
+                .unwrap()
+                .name(),
+        );
+    }
+    let fresh = answers.iter().filter(|a| **a == "fresh").count();
+    let full = answers.iter().filter(|a| **a == "full").count();
+    assert_eq!(fresh, store.live());
+    assert!(fresh <= 1024);
+    assert_eq!(fresh + full, 2048);
+    assert!(full >= 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_concurrent_claims_get_one_fresh() {
+    let store = Arc::new(MemoryStore::new(4096, StoreConfig::default()).unwrap());
+    let stamp = tessera_std::store::Clock::now_ms(&tessera_std::store::SystemClock);
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = request(b"alice", b"same", stamp);
+            match store.begin(&req).await.unwrap() {
+                Begin::Fresh(t) => {
+                    tokio::task::yield_now().await;
+                    store.complete(t, conformance::response(9)).await.unwrap();
+                    "fresh"
+                }
+                other => other.name(),
+            }
+        }));
+    }
+    let mut names = Vec::new();
+    for t in tasks {
+        names.push(t.await.unwrap());
+    }
+    assert_eq!(
+        names.iter().filter(|n| **n == "fresh").count(),
+        1,
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| ["fresh", "in_flight", "replay"].contains(n)),
+        "{names:?}"
+    );
+}
