@@ -6,8 +6,6 @@
 //!   idempotency keys.
 //! - The `tessera` binary (feature `cli`): `mint`, `verify`, `gateway`.
 
-#[cfg(feature = "http")]
-pub mod layer;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
