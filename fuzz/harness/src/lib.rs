@@ -1,0 +1,33 @@
+//! The logic behind tessera's fuzz targets, kept in a library so that every
+//! target is one line and every seed and regression input also runs under
+//! plain `cargo test`.
+//!
+//! Each public function takes the fuzzer's bytes and panics only when a
+//! property fails: a panic inside tessera, an allocation inside tessera, or a
+//! disagreement with an independent reference (`jsonwebtoken`, `serde_json`,
+//! `base64`, the window's reference model).
+
+pub mod alloc_count;
+mod base64url;
+mod claims_json;
+pub mod fixtures;
+pub mod reference;
+pub mod seeds;
+mod sign_verify;
+mod verify;
+pub mod window_ops;
+
+pub use base64url::base64url;
+pub use claims_json::{claims_json, has_surrogate_escape};
+pub use sign_verify::sign_verify;
+pub use verify::{check_token, verdict, verify};
+pub use window_ops::window_ops;
+
+/// The fuzz targets, in the order `ci.sh` runs them.
+pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+    ("verify", verify),
+    ("sign_verify", sign_verify),
+    ("claims_json", claims_json),
+    ("window_ops", window_ops),
+    ("base64url", base64url),
+];

@@ -1,0 +1,137 @@
+//! `window_ops`: arbitrary sequences of begin / complete / abort / advance-time
+//! on a small window, each answer checked against the reference model
+//! (`tessera_core::window::Model`): never a second `Fresh` for a live key,
+//! never another scope's result, never a panic or an allocation.
+//!
+//! Scopes and keys are drawn from small sets chosen so that `scope ++ key`
+//! collides across scopes (`"a"+"bc"` vs `"ab"+"c"`), which a window that
+//! hashed the plain concatenation would confuse. Each `(scope, key)` always
+//! carries the same `stamp`, derived from its bytes, as the model requires.
+
+use arbitrary::{Arbitrary, Unstructured};
+use tessera_core::window::{Begin, Fingerprint, Model, Request, Ticket, Window, WindowConfig};
+
+use crate::alloc_count::no_alloc;
+
+/// Scopes (principals).
+pub const SCOPES: [&[u8]; 4] = [b"", b"a", b"ab", b"user-1"];
+/// Idempotency keys.
+pub const KEYS: [&[u8]; 8] = [b"", b"c", b"bc", b"k3", b"k4", b"k5", b"k6", b"k7"];
+/// Lease 10, TTL 40, skew 5 ticks: short enough that time matters in a few steps.
+pub const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 40, max_skew: 5 };
+/// The clock at the start; stamps lie around it.
+pub const START: u64 = 1_000;
+/// Capacity: two buckets of eight, fewer than the 32 `(scope, key)` pairs.
+const CAPACITY: usize = 16;
+
+/// One operation of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Arbitrary)]
+pub enum Op {
+    /// `begin` for a scope and key (indices wrap), one of two fingerprints,
+    /// optionally keeping the record until `now + keep`.
+    Begin {
+        /// Index into [`SCOPES`].
+        scope: u8,
+        /// Index into [`KEYS`].
+        key: u8,
+        /// Which of two fingerprints.
+        other_fingerprint: bool,
+        /// `keep_until` offset from now.
+        keep: Option<u8>,
+    },
+    /// `complete` an outstanding ticket (index wraps) with a value.
+    Complete {
+        /// Which outstanding ticket.
+        ticket: u8,
+        /// Low byte of the stored value.
+        value: u8,
+    },
+    /// `abort` an outstanding ticket (index wraps).
+    Abort {
+        /// Which outstanding ticket.
+        ticket: u8,
+    },
+    /// Let `0..=63` ticks pass.
+    Advance(u8),
+}
+
+/// The fixed stamp of a `(scope, key)`: a function of the bytes only.
+pub fn stamp(scope: &[u8], key: &[u8]) -> u64 {
+    let mix = scope.iter().chain([&0xFFu8]).chain(key).fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+    START - 40 + mix % 60
+}
+
+/// A stored value names its scope and key, so a cross-scope replay shows.
+fn value(scope: usize, key: usize, low: u8) -> u32 {
+    (scope as u32) << 16 | (key as u32) << 8 | u32::from(low)
+}
+
+struct Outstanding {
+    ticket: Ticket,
+    model: u64,
+}
+
+/// The `window_ops` target: first 16 bytes are the window secret, then ops.
+pub fn window_ops(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(secret) = u.arbitrary::<[u8; 16]>() else { return };
+    let mut window: Window<u32, CAPACITY> = Window::new(secret, CONFIG);
+    let mut model: Model<u32> = Model::new(CONFIG);
+    let mut outstanding: Vec<Outstanding> = Vec::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut now = START;
+    let fingerprints = [Fingerprint::of(&[b"POST /a"]), Fingerprint::of(&[b"POST /b"])];
+
+    let ops = u.arbitrary_iter::<Op>().into_iter().flatten().flatten().take(512);
+    for (step, op) in ops.enumerate() {
+        match op {
+            Op::Begin { scope, key, other_fingerprint, keep } => {
+                let (s, k) = (usize::from(scope) % SCOPES.len(), usize::from(key) % KEYS.len());
+                let req = Request {
+                    scope: SCOPES[s],
+                    key: KEYS[k],
+                    fingerprint: fingerprints[usize::from(other_fingerprint)],
+                    stamp: stamp(SCOPES[s], KEYS[k]),
+                    keep_until: keep.map(|k| now + u64::from(k)),
+                };
+                let allowed = model.begin(&req, now);
+                let answer = no_alloc("Window::begin", || window.begin(&req, now));
+                assert!(
+                    allowed.permits(&answer),
+                    "step {step}: {req:?} at {now}: window said {}, model allows {allowed:?}",
+                    answer.name()
+                );
+                if let Begin::Fresh(ticket) = answer {
+                    let model_ticket = model.fresh(&req, now).expect("model capacity suffices");
+                    outstanding.push(Outstanding { ticket, model: model_ticket });
+                    pairs.push((s, k));
+                }
+            }
+            Op::Complete { ticket, value: low } => {
+                if outstanding.is_empty() {
+                    continue;
+                }
+                let i = usize::from(ticket) % outstanding.len();
+                let o = outstanding.swap_remove(i);
+                let (s, k) = pairs.swap_remove(i);
+                let v = value(s, k, low);
+                let must = model.complete(o.model, v, now);
+                let did = no_alloc("Window::complete", || window.complete(o.ticket, v, now));
+                assert_eq!(did.is_ok(), must, "step {step}: complete at {now}: window {did:?}, model {must}");
+            }
+            Op::Abort { ticket } => {
+                if outstanding.is_empty() {
+                    continue;
+                }
+                let i = usize::from(ticket) % outstanding.len();
+                let o = outstanding.swap_remove(i);
+                pairs.swap_remove(i);
+                let must = model.abort(o.model, now);
+                let did = no_alloc("Window::abort", || window.abort(o.ticket, now));
+                assert_eq!(did.is_ok(), must, "step {step}: abort at {now}: window {did:?}, model {must}");
+            }
+            Op::Advance(ticks) => now += u64::from(ticks % 64),
+        }
+        assert!(window.live(now) <= CAPACITY);
+    }
+}
