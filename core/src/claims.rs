@@ -54,8 +54,13 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), Malformed> {
     Ok(())
 }
 
-fn name_is(name: &JsonStr<'_>, wanted: &str) -> bool {
-    name.eq_str(wanted)
+/// A member name as plain bytes for matching: borrowed when unescaped, decoded
+/// into `buf` otherwise (a name too long for `buf` matches nothing we read).
+fn name_bytes<'n>(name: &JsonStr<'n>, buf: &'n mut [u8; 8]) -> &'n [u8] {
+    match name.plain_bytes() {
+        Some(plain) => plain,
+        None => name.decode_into(buf).map(str::as_bytes).unwrap_or(b"-"),
+    }
 }
 
 /// Reads a member that must be a string; another JSON type is `MemberType`.
@@ -68,30 +73,19 @@ fn string_member<'a>(s: &mut Scanner<'a>) -> Result<JsonStr<'a>, Malformed> {
 
 impl<'a> Claims<'a> {
     /// Parses a payload, keeping registered claims and validating the rest.
-    pub(crate) fn parse(payload: &'a str) -> Result<Self, Malformed> {
+    pub(crate) fn parse(payload: &'a [u8]) -> Result<Self, Malformed> {
         let mut c = Claims::default();
         for_each_member(payload, |name, s| {
-            // Names are short; anything longer than 3 bytes raw and unescaped is not ours.
-            match name.as_str().map(str::len) {
-                Some(3) | None => {}
-                Some(_) => return s.skip_value(1),
-            }
-            if name_is(&name, "exp") {
-                once(&mut c.exp, s.numeric_date()?)
-            } else if name_is(&name, "nbf") {
-                once(&mut c.nbf, s.numeric_date()?)
-            } else if name_is(&name, "iat") {
-                once(&mut c.iat, s.numeric_date()?)
-            } else if name_is(&name, "iss") {
-                once(&mut c.iss, string_member(s)?)
-            } else if name_is(&name, "sub") {
-                once(&mut c.sub, string_member(s)?)
-            } else if name_is(&name, "jti") {
-                once(&mut c.jti, string_member(s)?)
-            } else if name_is(&name, "aud") {
-                once(&mut c.aud, Audience(s.string_or_array()?))
-            } else {
-                s.skip_value(1)
+            let mut buf = [0u8; 8];
+            match name_bytes(&name, &mut buf) {
+                b"exp" => once(&mut c.exp, s.numeric_date()?),
+                b"nbf" => once(&mut c.nbf, s.numeric_date()?),
+                b"iat" => once(&mut c.iat, s.numeric_date()?),
+                b"iss" => once(&mut c.iss, string_member(s)?),
+                b"sub" => once(&mut c.sub, string_member(s)?),
+                b"jti" => once(&mut c.jti, string_member(s)?),
+                b"aud" => once(&mut c.aud, Audience(s.string_or_array()?)),
+                _ => s.skip_value(1),
             }
         })?;
         Ok(c)
@@ -112,26 +106,25 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// Parses a header: `alg` required and known, `crit` refused, duplicates of
     /// `alg`, `kid`, `typ`, `crit` refused. `jku`, `x5u`, `jwk` are ignored.
-    pub(crate) fn parse(text: &'a str) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &'a [u8]) -> Result<Self, Error> {
         let mut alg: Option<JsonStr<'a>> = None;
         let mut kid = None;
         let mut typ = None;
         let mut crit = false;
         for_each_member(text, |name, s| -> Result<(), Error> {
-            if name_is(&name, "alg") {
-                once(&mut alg, string_member(s)?)?;
-            } else if name_is(&name, "kid") {
-                once(&mut kid, string_member(s)?)?;
-            } else if name_is(&name, "typ") {
-                once(&mut typ, string_member(s)?)?;
-            } else if name_is(&name, "crit") {
-                if crit {
-                    return Err(Malformed::Duplicate.into());
+            let mut buf = [0u8; 8];
+            match name_bytes(&name, &mut buf) {
+                b"alg" => once(&mut alg, string_member(s)?)?,
+                b"kid" => once(&mut kid, string_member(s)?)?,
+                b"typ" => once(&mut typ, string_member(s)?)?,
+                b"crit" => {
+                    if crit {
+                        return Err(Malformed::Duplicate.into());
+                    }
+                    crit = true;
+                    s.skip_value(1)?;
                 }
-                crit = true;
-                s.skip_value(1)?;
-            } else {
-                s.skip_value(1)?;
+                _ => s.skip_value(1)?,
             }
             Ok(())
         })?;

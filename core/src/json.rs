@@ -17,9 +17,12 @@ type Result<T> = core::result::Result<T, Malformed>;
 ///
 /// Comparisons decode escapes (`"\u0061"` equals `"a"`), so values written by
 /// encoders that escape non-ASCII (PyJWT's default) compare as intended.
+///
+/// The scanner has validated the contents (escapes, and UTF-8 wherever a byte
+/// is not ASCII), so the accessors cannot fail on a string it produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonStr<'a> {
-    raw: &'a str,
+    raw: &'a [u8],
     escaped: bool,
 }
 
@@ -27,29 +30,34 @@ impl<'a> JsonStr<'a> {
     /// A string without escapes, for constants.
     pub(crate) const fn literal(raw: &'a str) -> Self {
         JsonStr {
-            raw,
+            raw: raw.as_bytes(),
             escaped: false,
         }
     }
 
     /// The contents without surrounding quotes, escapes not decoded.
-    pub const fn raw(&self) -> &'a str {
-        self.raw
+    pub fn raw(&self) -> &'a str {
+        core::str::from_utf8(self.raw).unwrap_or_default()
     }
 
     /// The decoded string, when it has no escapes and so can be borrowed.
-    pub const fn as_str(&self) -> Option<&'a str> {
+    pub fn as_str(&self) -> Option<&'a str> {
         if self.escaped {
             None
         } else {
-            Some(self.raw)
+            core::str::from_utf8(self.raw).ok()
         }
+    }
+
+    /// The raw bytes when there are no escapes (comparing needs no UTF-8 check).
+    pub(crate) fn plain_bytes(&self) -> Option<&'a [u8]> {
+        (!self.escaped).then_some(self.raw)
     }
 
     /// Whether the decoded string equals `s`.
     pub fn eq_str(&self, s: &str) -> bool {
         if !self.escaped {
-            return self.raw == s;
+            return self.raw == s.as_bytes();
         }
         let mut rest = s.as_bytes();
         let mut equal = true;
@@ -64,7 +72,7 @@ impl<'a> JsonStr<'a> {
 
     /// Feeds the decoded UTF-8 to `f` in pieces (borrowed runs and decoded escapes).
     pub fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) {
-        let bytes = self.raw.as_bytes();
+        let bytes = self.raw;
         let mut start = 0;
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
@@ -151,15 +159,35 @@ fn decode_escape(bytes: &[u8], i: usize) -> Option<(char, usize)> {
     Some((simple, after))
 }
 
+/// Broadcasts a byte to every lane of a u64.
+const fn lanes(b: u8) -> u64 {
+    (b as u64).wrapping_mul(0x0101_0101_0101_0101)
+}
+
+/// Marks (with the lane's high bit) the bytes of `x` that a string scan must
+/// stop at: `"`, `\\`, control characters, and non-ASCII. SWAR, eight bytes a
+/// step; the lowest mark is exact, which is all the scan uses.
+#[inline(always)]
+fn special_mask(x: u64) -> u64 {
+    const HIGH: u64 = lanes(0x80);
+    const LOW: u64 = lanes(0x01);
+    let zero = |v: u64| v.wrapping_sub(LOW) & !v & HIGH;
+    let quote = zero(x ^ lanes(b'"'));
+    let backslash = zero(x ^ lanes(b'\\'));
+    // Bytes < 0x20 (non-ASCII bytes are marked by `x & HIGH` anyway).
+    let control = x.wrapping_sub(lanes(0x20)) & !x & HIGH;
+    quote | backslash | control | (x & HIGH)
+}
+
 /// A cursor over one JSON document.
 pub(crate) struct Scanner<'a> {
-    text: &'a str,
+    text: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
+        self.text.get(self.pos).copied()
     }
 
     fn bump(&mut self) {
@@ -185,10 +213,24 @@ impl<'a> Scanner<'a> {
     /// Reads a string value; the cursor must be on whitespace or the opening quote.
     pub(crate) fn string(&mut self) -> Result<JsonStr<'a>> {
         self.expect(b'"')?;
-        let bytes = self.text.as_bytes();
+        let bytes = self.text;
         let start = self.pos;
         let mut escaped = false;
+        let mut non_ascii = false;
         loop {
+            // Jump over plain bytes eight at a time, then straight to the first
+            // byte that needs a decision.
+            while let Some(chunk) = bytes.get(self.pos..self.pos.saturating_add(8)) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let mask = special_mask(u64::from_le_bytes(word));
+                self.pos = self
+                    .pos
+                    .saturating_add((mask.trailing_zeros() / 8) as usize);
+                if mask != 0 {
+                    break;
+                }
+            }
             let b = self.peek().ok_or(Malformed::Json)?;
             match b {
                 b'"' => break,
@@ -198,10 +240,18 @@ impl<'a> Scanner<'a> {
                     escaped = true;
                 }
                 0x00..=0x1F => return Err(Malformed::Json),
+                0x80..=0xFF => {
+                    non_ascii = true;
+                    self.bump();
+                }
                 _ => self.bump(),
             }
         }
-        let raw = self.text.get(start..self.pos).ok_or(Malformed::Json)?;
+        let raw = bytes.get(start..self.pos).ok_or(Malformed::Json)?;
+        // Only strings may hold non-ASCII bytes; check just those.
+        if non_ascii && core::str::from_utf8(raw).is_err() {
+            return Err(Malformed::Utf8);
+        }
         self.bump();
         Ok(JsonStr { raw, escaped })
     }
@@ -220,20 +270,15 @@ impl<'a> Scanner<'a> {
             _ => return Err(Malformed::Json),
         }
         let start = self.pos;
-        let mut value: u64 = 0;
-        let mut overflow = false;
-        while let Some(d @ b'0'..=b'9') = self.peek() {
-            match value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(d & 0x0F)))
-            {
-                Some(v) if v <= LIMIT => value = v,
-                _ => overflow = true,
-            }
-            self.bump();
-        }
-        let digits = self.pos.saturating_sub(start);
-        if digits > 1 && self.text.as_bytes().get(start) == Some(&b'0') {
+        let rest = self.text.get(start..).unwrap_or_default();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        // Saturating: a 17th digit is over the limit anyway.
+        let value = rest.iter().take(digits).fold(0u64, |v, d| {
+            v.saturating_mul(10).saturating_add(u64::from(d & 0x0F))
+        });
+        let overflow = value > LIMIT;
+        self.pos = start.saturating_add(digits);
+        if digits > 1 && rest.first() == Some(&b'0') {
             return Err(Malformed::Json);
         }
         if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
@@ -283,7 +328,7 @@ impl<'a> Scanner<'a> {
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {
         let end = self.pos.checked_add(word.len()).ok_or(Malformed::Json)?;
-        if self.text.as_bytes().get(self.pos..end) == Some(word) {
+        if self.text.get(self.pos..end) == Some(word) {
             self.pos = end;
             Ok(())
         } else {
@@ -403,11 +448,11 @@ impl<'a> Scanner<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StrOrArray<'a> {
     One(JsonStr<'a>),
-    Many(&'a str),
+    Many(&'a [u8]),
 }
 
 /// Iterates the strings of a validated array written as raw JSON text.
-pub(crate) fn array_strings(raw: &str) -> impl Iterator<Item = JsonStr<'_>> {
+pub(crate) fn array_strings(raw: &[u8]) -> impl Iterator<Item = JsonStr<'_>> {
     let mut scanner = Scanner { text: raw, pos: 1 };
     core::iter::from_fn(move || {
         scanner.skip_ws();
@@ -426,7 +471,7 @@ pub(crate) fn array_strings(raw: &str) -> impl Iterator<Item = JsonStr<'_>> {
 /// member with the name and a scanner positioned on the value. The callback must
 /// consume exactly one value (or fail).
 pub(crate) fn for_each_member<'a, E: From<Malformed>>(
-    text: &'a str,
+    text: &'a [u8],
     mut member: impl FnMut(JsonStr<'a>, &mut Scanner<'a>) -> core::result::Result<(), E>,
 ) -> core::result::Result<(), E> {
     let mut s = Scanner { text, pos: 0 };
@@ -463,7 +508,7 @@ mod tests {
     use super::*;
 
     fn check(doc: &str) -> Result<()> {
-        for_each_member(doc, |_, s| s.skip_value(1))
+        for_each_member(doc.as_bytes(), |_, s| s.skip_value(1))
     }
 
     #[test]
@@ -528,7 +573,7 @@ mod tests {
     fn numeric_dates_are_integers_in_range() {
         let date = |doc: &str| {
             let mut out = None;
-            for_each_member(doc, |_, s| {
+            for_each_member(doc.as_bytes(), |_, s| {
                 out = Some(s.numeric_date()?);
                 Ok::<_, Malformed>(())
             })
@@ -559,7 +604,7 @@ mod tests {
         let mut names = [None; 2];
         let doc = r#"{"\u0069ss":"caf\u00e9","x":"\ud83d\ude00 \"q\""}"#;
         let mut i = 0;
-        for_each_member(doc, |name, s| {
+        for_each_member(doc.as_bytes(), |name, s| {
             let v = s.string()?;
             names[i] = Some((name, v));
             i += 1;

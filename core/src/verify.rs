@@ -1,6 +1,5 @@
 //! Token verification: format, MAC, header, payload, claims, in that order.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::Deserialize;
 
 use crate::{
@@ -140,13 +139,13 @@ pub struct Verified<'b> {
     pub header: Header<'b>,
     /// The registered claims.
     pub claims: Claims<'b>,
-    payload: &'b str,
+    payload: &'b [u8],
 }
 
 impl<'b> Verified<'b> {
-    /// The decoded payload JSON (already validated as strict RFC 8259).
+    /// The decoded payload JSON (already validated as strict RFC 8259 and UTF-8).
     pub fn payload(&self) -> &'b str {
-        self.payload
+        core::str::from_utf8(self.payload).unwrap_or_default()
     }
 
     /// Deserializes the caller's own claim type, borrowing `&str` fields from
@@ -155,7 +154,7 @@ impl<'b> Verified<'b> {
     pub fn deserialize<T: Deserialize<'b>>(&self) -> Result<T, Error> {
         // An empty unescape buffer makes escaped strings an error instead of
         // handing out raw `\u00e9` sequences as if they were the text.
-        serde_json_core::from_slice_escaped(self.payload.as_bytes(), &mut [])
+        serde_json_core::from_slice_escaped(self.payload, &mut [])
             .map(|(v, _)| v)
             .map_err(|_| Error::Claims)
     }
@@ -163,7 +162,7 @@ impl<'b> Verified<'b> {
     /// Like [`Self::deserialize`], but strings with escapes are unescaped in
     /// `scratch` and handed to owning fields (`heapless::String`, `Cow<str>`).
     pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
-        serde_json_core::from_slice_escaped(self.payload.as_bytes(), scratch)
+        serde_json_core::from_slice_escaped(self.payload, scratch)
             .map(|(v, _)| v)
             .map_err(|_| Error::Claims)
     }
@@ -171,21 +170,21 @@ impl<'b> Verified<'b> {
 
 /// Splits `header.payload.signature`, refusing other shapes and empty segments.
 fn split(token: &str) -> Result<(&str, &str, &str), Error> {
-    let mut parts = token.splitn(4, '.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
-            Ok((h, p, s))
-        }
-        _ => Err(Malformed::Segments.into()),
+    let (h, rest) = token.split_once('.').ok_or(Malformed::Segments)?;
+    let (p, s) = rest.split_once('.').ok_or(Malformed::Segments)?;
+    if h.is_empty() || p.is_empty() || s.is_empty() || s.contains('.') {
+        return Err(Malformed::Segments.into());
     }
+    Ok((h, p, s))
 }
 
-fn decode_segment<'o>(segment: &str, out: &'o mut [u8]) -> Result<&'o str, Error> {
-    let bytes = b64::decode(segment.as_bytes(), out).map_err(|e| match e {
+/// Decodes a segment. UTF-8 is checked by the JSON scanner, and only where a
+/// string holds non-ASCII bytes (anywhere else they are a syntax error).
+fn decode_segment<'o>(segment: &str, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
+    b64::decode(segment.as_bytes(), out).map_err(|e| match e {
         B64Error::Invalid => Error::Malformed(Malformed::Base64),
         B64Error::Full => Error::BufferTooSmall,
-    })?;
-    core::str::from_utf8(bytes).map_err(|_| Malformed::Utf8.into())
+    })
 }
 
 impl<const K: usize> KeyRing<K> {
@@ -206,14 +205,14 @@ impl<const K: usize> KeyRing<K> {
             return Err(Error::TooLong);
         }
         let (header_b64, payload_b64, sig_b64) = split(token)?;
+        // The signature is attacker-supplied, not secret: the fast decoder is
+        // fine. The secret expected MAC is only ever compared in constant time.
         let mut sig = [0u8; 64];
-        let sig = match Base64UrlUnpadded::decode(sig_b64, &mut sig) {
+        let sig = match b64::decode(sig_b64.as_bytes(), &mut sig) {
             Ok(sig) => sig,
             // Longer than any MAC: same opaque answer as a wrong signature.
-            Err(base64ct::Error::InvalidLength) if b64::decoded_len(sig_b64.len()).is_some() => {
-                &[][..]
-            }
-            Err(_) => return Err(Malformed::Base64.into()),
+            Err(B64Error::Full) => &[][..],
+            Err(B64Error::Invalid) => return Err(Malformed::Base64.into()),
         };
         let signing_input = token.get(
             ..header_b64
