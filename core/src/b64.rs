@@ -24,7 +24,7 @@ const fn decode_table() -> [u8; 256] {
 
 /// Why a segment is not canonical base64url.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum B64Error {
+pub enum B64Error {
     /// A byte outside the alphabet, a length of 4k+1, or non-zero trailing bits.
     Invalid,
     /// The output buffer is too small.
@@ -32,7 +32,7 @@ pub(crate) enum B64Error {
 }
 
 /// Bytes decoded from `len` base64url characters, or `None` for an impossible length.
-pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
+pub const fn decoded_len(len: usize) -> Option<usize> {
     let full = (len / 4).saturating_mul(3);
     match len % 4 {
         0 => Some(full),
@@ -43,7 +43,7 @@ pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
 }
 
 /// Characters needed to encode `len` bytes, or `None` on overflow.
-pub(crate) const fn encoded_len(len: usize) -> Option<usize> {
+pub const fn encoded_len(len: usize) -> Option<usize> {
     let full = match (len / 3).checked_mul(4) {
         Some(full) => full,
         None => return None,
@@ -62,7 +62,7 @@ fn sextet(byte: u8) -> u32 {
 }
 
 /// Decodes `input` into the front of `out`, returning the decoded bytes.
-pub(crate) fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
+pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
     let len = decoded_len(input.len()).ok_or(B64Error::Invalid)?;
     let out = out.get_mut(..len).ok_or(B64Error::Full)?;
     let mut chunks = input.chunks_exact(4);
@@ -126,7 +126,7 @@ fn encode_chunk(bytes: &[u8], dst: &mut [u8]) {
 }
 
 /// Encodes `input` into the front of `out`, returning the length written.
-pub(crate) fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
+pub fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     let len = encoded_len(input.len()).ok_or(B64Error::Full)?;
     let out = out.get_mut(..len).ok_or(B64Error::Full)?;
     for (src, dst) in input.chunks(3).zip(out.chunks_mut(4)) {
@@ -140,7 +140,7 @@ pub(crate) fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
 /// Works back to front: chunk `k` is read from `3k..` before `4k..` is written, and
 /// `4k >= 3k`, so no unread byte is overwritten. This lets the signer serialize
 /// claims straight into the output buffer with no second buffer.
-pub(crate) fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Error> {
+pub fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Error> {
     let enc = encoded_len(len).ok_or(B64Error::Full)?;
     if enc > buf.len() || len > buf.len() {
         return Err(B64Error::Full);

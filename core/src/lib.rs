@@ -17,6 +17,10 @@ extern crate std;
 extern crate alloc;
 
 mod alg;
+/// Strict base64url, public only for fuzzing and property tests.
+#[cfg(feature = "testing")]
+pub mod b64;
+#[cfg(not(feature = "testing"))]
 mod b64;
 mod claims;
 mod error;
