@@ -175,42 +175,50 @@ struct EntryId(u64, u64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    Empty,
     InFlight,
     Done,
 }
 
+/// The part of a record every lookup reads, kept apart so that scanning a
+/// bucket touches two cache lines, not the whole records.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    /// Half of the entry id, with the low bit set; 0 marks an empty slot.
+    tag: u64,
+    /// Lease end while in flight; record end once done.
+    until: u64,
+}
+
+impl Hot {
+    const EMPTY: Self = Hot { tag: 0, until: 0 };
+
+    fn live(&self, now: u64) -> bool {
+        self.tag != 0 && self.until > now
+    }
+}
+
+/// The rest of a record, read only on a tag match or when evicting.
 #[derive(Clone, Debug)]
 struct Slot<V> {
     id: EntryId,
     state: State,
     fingerprint: Fingerprint,
     stamp: u64,
-    /// Lease end while in flight; record end once done.
-    until: u64,
     keep_until: Option<u64>,
     lease: u64,
-    /// Stamps below this are refused in this bucket (raised by evictions).
-    floor: u64,
     value: Option<V>,
 }
 
 impl<V> Slot<V> {
     const EMPTY: Self = Slot {
         id: EntryId(0, 0),
-        state: State::Empty,
+        state: State::InFlight,
         fingerprint: Fingerprint([0; 16]),
         stamp: 0,
-        until: 0,
         keep_until: None,
         lease: 0,
-        floor: 0,
         value: None,
     };
-
-    fn live(&self, now: u64) -> bool {
-        self.state != State::Empty && self.until > now
-    }
 }
 
 /// A window of `N` records holding results of type `V`.
@@ -221,6 +229,10 @@ pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
     next_lease: u64,
+    hot: [Hot; N],
+    /// Per slot: stamps below the bucket's highest floor are refused (raised
+    /// by evictions, never lowered).
+    floors: [u64; N],
     slots: [Slot<V>; N],
 }
 
@@ -232,6 +244,8 @@ impl<V: Clone, const N: usize> Window<V, N> {
             secret,
             config,
             next_lease: 1,
+            hot: [Hot::EMPTY; N],
+            floors: [0; N],
             slots: [const { Slot::EMPTY }; N],
         }
     }
@@ -244,7 +258,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
     /// Records currently live (in flight or completed and unexpired). O(N): for
     /// metrics and tests, not the hot path.
     pub fn live(&self, now: u64) -> usize {
-        self.slots.iter().filter(|s| s.live(now)).count()
+        self.hot.iter().filter(|h| h.live(now)).count()
     }
 
     fn id(&self, scope: &[u8], key: &[u8]) -> EntryId {
@@ -270,64 +284,75 @@ impl<V: Clone, const N: usize> Window<V, N> {
             return Begin::Stale;
         }
         let id = self.id(req.scope, req.key);
+        let tag = id.1 | 1;
         let range = Self::bucket(id);
-        let Some(bucket) = self.slots.get_mut(range.clone()) else {
+        let (Some(hot), Some(slots), Some(floors)) = (
+            self.hot.get_mut(range.clone()),
+            self.slots.get_mut(range.clone()),
+            self.floors.get_mut(range.clone()),
+        ) else {
             return Begin::Full;
         };
-        let mut floor = 0;
         let mut own: Option<usize> = None;
         let mut free: Option<usize> = None;
-        let mut victim: Option<(usize, u64)> = None;
-        for (i, slot) in bucket.iter().enumerate() {
-            floor = floor.max(slot.floor);
-            let live = slot.live(now);
-            if slot.state != State::Empty && slot.id == id {
-                if !live {
+        for (i, (h, slot)) in hot.iter().zip(slots.iter()).enumerate() {
+            if h.tag == tag && slot.id == id {
+                if !h.live(now) {
                     own = Some(i);
                     continue;
                 }
                 if slot.fingerprint != req.fingerprint {
                     return Begin::Mismatch;
                 }
-                return match (&slot.state, &slot.value) {
+                return match (slot.state, &slot.value) {
                     (State::Done, Some(v)) => Begin::Replay(v.clone()),
                     _ => Begin::InFlight,
                 };
             }
-            if !live {
-                free = free.or(Some(i));
-            } else if slot.state == State::Done && victim.is_none_or(|(_, s)| slot.stamp < s) {
-                victim = Some((i, slot.stamp));
+            if free.is_none() && !h.live(now) {
+                free = Some(i);
             }
         }
-        if req.stamp < floor {
+        if req.stamp < floors.iter().copied().max().unwrap_or(0) {
             return Begin::Stale;
         }
-        let at = match (own.or(free), victim) {
-            (Some(i), _) => i,
-            // Evict only if the request itself stays admissible afterwards.
-            (None, Some((i, stamp))) if stamp < req.stamp => {
-                if let Some(slot) = bucket.get_mut(i) {
-                    slot.floor = slot.floor.max(stamp.saturating_add(1));
+        let at = match own.or(free) {
+            Some(i) => i,
+            None => {
+                // Full of live records: evict the oldest completed one, and only
+                // if the request itself stays admissible afterwards.
+                let victim = slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.state == State::Done)
+                    .min_by_key(|(_, s)| s.stamp);
+                match victim {
+                    Some((i, s)) if s.stamp < req.stamp => {
+                        if let Some(floor) = floors.get_mut(i) {
+                            *floor = (*floor).max(s.stamp.saturating_add(1));
+                        }
+                        i
+                    }
+                    _ => return Begin::Full,
                 }
-                i
             }
-            _ => return Begin::Full,
         };
         let lease = self.next_lease;
         self.next_lease = lease.wrapping_add(1);
-        let Some(slot) = bucket.get_mut(at) else {
+        let (Some(h), Some(slot)) = (hot.get_mut(at), slots.get_mut(at)) else {
             return Begin::Full;
+        };
+        *h = Hot {
+            tag,
+            until: now.saturating_add(self.config.lease),
         };
         *slot = Slot {
             id,
             state: State::InFlight,
             fingerprint: req.fingerprint,
             stamp: req.stamp,
-            until: now.saturating_add(self.config.lease),
             keep_until: req.keep_until,
             lease,
-            floor: slot.floor,
             value: None,
         };
         Begin::Fresh(Ticket {
@@ -337,36 +362,44 @@ impl<V: Clone, const N: usize> Window<V, N> {
         })
     }
 
-    /// The owned, still-leased slot of `ticket`.
-    fn owned(&mut self, ticket: &Ticket, now: u64) -> Result<&mut Slot<V>, TicketError> {
-        let slot = self
-            .slots
-            .get_mut(ticket.slot as usize)
-            .ok_or(TicketError::NotOwner)?;
-        if slot.state != State::InFlight || slot.id != ticket.id || slot.lease != ticket.lease {
+    /// The owned, still-leased record of `ticket`.
+    fn owned(
+        &mut self,
+        ticket: &Ticket,
+        now: u64,
+    ) -> Result<(&mut Hot, &mut Slot<V>), TicketError> {
+        let i = ticket.slot as usize;
+        let (Some(h), Some(slot)) = (self.hot.get_mut(i), self.slots.get_mut(i)) else {
+            return Err(TicketError::NotOwner);
+        };
+        if h.tag == 0
+            || slot.state != State::InFlight
+            || slot.id != ticket.id
+            || slot.lease != ticket.lease
+        {
             return Err(TicketError::NotOwner);
         }
-        if slot.until <= now {
+        if h.until <= now {
             return Err(TicketError::LeaseExpired);
         }
-        Ok(slot)
+        Ok((h, slot))
     }
 
     /// Stores the result; retries with the same fingerprint get it as `Replay`
     /// until `keep_until`, or `now + ttl`.
     pub fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
         let ttl = self.config.ttl;
-        let slot = self.owned(&ticket, now)?;
+        let (h, slot) = self.owned(&ticket, now)?;
+        h.until = slot.keep_until.unwrap_or(now.saturating_add(ttl));
         slot.state = State::Done;
-        slot.until = slot.keep_until.unwrap_or(now.saturating_add(ttl));
         slot.value = Some(value);
         Ok(())
     }
 
     /// Releases the key so that a retry runs again.
     pub fn abort(&mut self, ticket: Ticket, now: u64) -> Result<(), TicketError> {
-        let slot = self.owned(&ticket, now)?;
-        slot.state = State::Empty;
+        let (h, slot) = self.owned(&ticket, now)?;
+        *h = Hot::EMPTY;
         slot.value = None;
         Ok(())
     }
