@@ -1,0 +1,293 @@
+//! The idempotency window and what a server would otherwise build: a
+//! `HashMap` with a `VecDeque` expiry queue, an `lru` cache, a `moka` cache.
+//!
+//! Every structure holds `N` live records and does the same two things:
+//! - [`Idempotency::fresh`]: begin with a key never seen (it must be claimed),
+//!   then complete it with a value;
+//! - [`Idempotency::replay`]: begin with a live, completed key (the stored
+//!   value comes back).
+//!
+//! The clock advances by one per fresh key and records live `N` ticks, so the
+//! number of live records stays at `N`. The peers are keyed by the 16-byte
+//! idempotency key alone; tessera also hashes the 13-byte scope, so the
+//! comparison favours the peers slightly.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    num::NonZeroUsize,
+};
+
+use tessera_core::window::{Begin, Fingerprint, Request, Window, WindowConfig};
+
+/// The principal every request belongs to (tessera scopes keys by it).
+pub const SCOPE: &[u8] = b"user-8c1f2a9e";
+/// The request fingerprint every record carries.
+pub const FINGERPRINT: Fingerprint = Fingerprint([7; 16]);
+/// The value stored on completion.
+pub const VALUE: u64 = 200;
+
+/// The `i`-th idempotency key: 16 bytes, distinct for every `i`.
+pub fn key(i: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&i.to_le_bytes());
+    k[8..].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+    k
+}
+
+/// The two operations under test.
+pub trait Idempotency {
+    /// Begins and completes key `i` at time `now`; `false` if it was not fresh.
+    fn fresh(&mut self, i: u64, now: u64) -> bool;
+    /// Begins with key `i` at `now`; the stored value if it replays.
+    fn replay(&mut self, i: u64, now: u64) -> Option<u64>;
+}
+
+/// Holds `capacity` records after `fill`: keys `0..capacity` at times `0..capacity`.
+pub fn fill<M: Idempotency + ?Sized>(map: &mut M, capacity: u64) {
+    for i in 0..capacity {
+        assert!(map.fresh(i, i), "key {i} of a fresh fill was refused");
+    }
+}
+
+/// tessera's window, boxed (it is `N` slots inline).
+pub struct Tessera<const N: usize>(Box<Window<u64, N>>);
+
+impl<const N: usize> Tessera<N> {
+    /// An empty window of `N` slots whose records live `N` ticks. Builds the
+    /// window on the stack first: call from a thread with room for it.
+    pub fn new() -> Self {
+        let config = WindowConfig {
+            lease: 30,
+            ttl: N as u64,
+            max_skew: 60,
+        };
+        Tessera(Box::new(Window::new(*b"bench-secret-key", config)))
+    }
+
+    fn request(key: &[u8; 16], now: u64) -> Request<'_> {
+        Request {
+            scope: SCOPE,
+            key,
+            fingerprint: FINGERPRINT,
+            stamp: now,
+            keep_until: None,
+        }
+    }
+}
+
+impl<const N: usize> Default for Tessera<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Idempotency for Tessera<N> {
+    fn fresh(&mut self, i: u64, now: u64) -> bool {
+        let key = key(i);
+        match self.0.begin(&Self::request(&key, now), now) {
+            Begin::Fresh(ticket) => self.0.complete(ticket, VALUE, now).is_ok(),
+            _ => false,
+        }
+    }
+
+    fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
+        let key = key(i);
+        match self.0.begin(&Self::request(&key, now), now) {
+            Begin::Replay(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What the peers store per key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    fingerprint: Fingerprint,
+    until: u64,
+    value: Option<u64>,
+}
+
+impl Record {
+    fn in_flight(now: u64) -> Self {
+        Record {
+            fingerprint: FINGERPRINT,
+            until: now + 30,
+            value: None,
+        }
+    }
+
+    /// The stored value, if this record is live and completed with `FINGERPRINT`.
+    fn replay(&self, now: u64) -> Option<u64> {
+        if self.until > now && self.fingerprint == FINGERPRINT {
+            self.value
+        } else {
+            None
+        }
+    }
+}
+
+/// `std::collections::HashMap` plus a `VecDeque` of `(expiry, key)`, popped
+/// from the front as time passes: the structure a server writes by hand.
+pub struct MapQueue {
+    ttl: u64,
+    map: HashMap<[u8; 16], Record>,
+    expiry: VecDeque<(u64, [u8; 16])>,
+}
+
+impl MapQueue {
+    /// Records live `ttl` ticks.
+    pub fn new(ttl: u64) -> Self {
+        let n = ttl as usize;
+        MapQueue {
+            ttl,
+            map: HashMap::with_capacity(n),
+            expiry: VecDeque::with_capacity(2 * n),
+        }
+    }
+
+    fn expire(&mut self, now: u64) {
+        while let Some(&(until, key)) = self.expiry.front() {
+            if until > now {
+                break;
+            }
+            self.expiry.pop_front();
+            if self.map.get(&key).is_some_and(|r| r.until <= now) {
+                self.map.remove(&key);
+            }
+        }
+    }
+}
+
+impl Idempotency for MapQueue {
+    fn fresh(&mut self, i: u64, now: u64) -> bool {
+        self.expire(now);
+        let key = key(i);
+        if self.map.get(&key).is_some_and(|r| r.until > now) {
+            return false;
+        }
+        let record = Record::in_flight(now);
+        self.map.insert(key, record);
+        self.expiry.push_back((record.until, key));
+        let Some(r) = self.map.get_mut(&key) else {
+            return false;
+        };
+        r.until = now + self.ttl;
+        r.value = Some(VALUE);
+        self.expiry.push_back((r.until, key));
+        true
+    }
+
+    fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
+        self.expire(now);
+        self.map.get(&key(i))?.replay(now)
+    }
+}
+
+/// `lru::LruCache` of `N` records: the oldest is dropped when full.
+pub struct Lru {
+    ttl: u64,
+    cache: lru::LruCache<[u8; 16], Record>,
+}
+
+impl Lru {
+    /// Holds `capacity` records, each live `capacity` ticks.
+    pub fn new(capacity: usize) -> Self {
+        let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
+        Lru {
+            ttl: capacity as u64,
+            cache: lru::LruCache::new(cap),
+        }
+    }
+}
+
+impl Idempotency for Lru {
+    fn fresh(&mut self, i: u64, now: u64) -> bool {
+        let key = key(i);
+        if self.cache.get(&key).is_some_and(|r| r.until > now) {
+            return false;
+        }
+        self.cache.push(key, Record::in_flight(now));
+        let Some(r) = self.cache.get_mut(&key) else {
+            return false;
+        };
+        r.until = now + self.ttl;
+        r.value = Some(VALUE);
+        true
+    }
+
+    fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
+        self.cache.get(&key(i))?.replay(now)
+    }
+}
+
+/// `moka::sync::Cache` bounded to `N` records (its own eviction policy).
+pub struct Moka {
+    ttl: u64,
+    cache: moka::sync::Cache<[u8; 16], Record>,
+}
+
+impl Moka {
+    /// Holds up to `capacity` records, each live `capacity` ticks.
+    pub fn new(capacity: usize) -> Self {
+        Moka {
+            ttl: capacity as u64,
+            cache: moka::sync::Cache::new(capacity as u64),
+        }
+    }
+}
+
+impl Idempotency for Moka {
+    fn fresh(&mut self, i: u64, now: u64) -> bool {
+        let key = key(i);
+        if self.cache.get(&key).is_some_and(|r| r.until > now) {
+            return false;
+        }
+        self.cache.insert(key, Record::in_flight(now));
+        let Some(mut r) = self.cache.get(&key) else {
+            return false;
+        };
+        r.until = now + self.ttl;
+        r.value = Some(VALUE);
+        self.cache.insert(key, r);
+        true
+    }
+
+    fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
+        self.cache.get(&key(i))?.replay(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(map: &mut impl Idempotency, n: u64) {
+        fill(map, n);
+        let now = n;
+        assert_eq!(map.replay(n - 1, now), Some(VALUE));
+        assert!(map.fresh(n, now));
+        assert!(!map.fresh(n, now), "a live key is not fresh twice");
+        assert_eq!(map.replay(n, now), Some(VALUE));
+        assert_eq!(map.replay(n + 1, now), None);
+    }
+
+    #[test]
+    fn every_structure_claims_once_and_replays() {
+        check(&mut Tessera::<1024>::new(), 1024);
+        check(&mut MapQueue::new(1024), 1024);
+        check(&mut Lru::new(1024), 1024);
+        check(&mut Moka::new(1024), 1024);
+    }
+
+    #[test]
+    fn records_expire_after_n_ticks() {
+        let mut t = Tessera::<1024>::new();
+        let mut m = MapQueue::new(1024);
+        fill(&mut t, 1024);
+        fill(&mut m, 1024);
+        assert_eq!(t.replay(0, 1024), None);
+        assert_eq!(m.replay(0, 1024), None);
+        assert_eq!(t.replay(1, 1024), Some(VALUE));
+        assert_eq!(m.replay(1, 1024), Some(VALUE));
+    }
+}
