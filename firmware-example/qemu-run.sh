@@ -20,6 +20,7 @@ if [[ $(basename "$elf") == endpoint ]]; then
     # does; closing them after QEMU exits ends the reader and the writer.
     fifo=$(mktemp -d)
     trap 'rm -rf "$fifo"' EXIT
+    trap 'exit 143' INT TERM
     mkfifo "$fifo/uart0.in" "$fifo/uart0.out"
     exec 3<>"$fifo/uart0.in" 4<>"$fifo/uart0.out"
     cat "$fifo/uart0.out" > "$transcript" 3>&- 4>&- &
