@@ -6,6 +6,12 @@
 //!   idempotency keys.
 //! - The `tessera` binary (feature `cli`): `mint`, `verify`, `gateway`.
 
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "cli")]
+pub mod gateway;
+#[cfg(feature = "http")]
+pub mod layer;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,5 +1,5 @@
-//! The `tessera` command line: mint, verify, gateway.
+//! The `tessera` command line: mint, verify, gateway. See `tessera --help`.
 
-fn main() {
-    std::process::exit(2);
+fn main() -> std::process::ExitCode {
+    tessera_std::cli::main()
 }

@@ -1,0 +1,113 @@
+//! `tessera gateway`: flags to a running gateway.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use clap::Args;
+
+use super::{keys::RingArgs, Failure};
+use crate::{
+    gateway::{self, Proxy, Upstream},
+    layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
+    store::{
+        memory::MemoryStore,
+        redis::{RedisConfig, RedisStore},
+        IdempotencyStore, StoreConfig,
+    },
+};
+
+/// Arguments of `tessera gateway`.
+#[derive(Args, Debug)]
+pub(crate) struct GatewayArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Where requests go, e.g. http://127.0.0.1:9000.
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    #[command(flatten)]
+    keys: RingArgs,
+    /// Required issuer.
+    #[arg(long, value_name = "I")]
+    iss: Option<String>,
+    /// Required audience.
+    #[arg(long, value_name = "A")]
+    aud: Option<String>,
+    /// Accepted clock skew for `exp` and `nbf`, in seconds (at most 600).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    leeway: u64,
+    /// Keep idempotency records in Redis, shared by every gateway started with
+    /// the same keys (record names are derived from the key material).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// How long a completed response is replayed, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
+    ttl: u64,
+    /// Records the in-memory window holds (without --redis).
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    capacity: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+/// The upstream must answer within this; it stays below the store lease (30 s)
+/// so that a slow request is released before a retry could take it over.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(25);
+
+pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
+    let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
+    let auth = BearerAuthLayer::new(ring);
+    let auth = auth.leeway(args.leeway).map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
+    let auth = match &args.iss {
+        Some(iss) => auth.issuer(iss),
+        None => auth,
+    };
+    let auth = match &args.aud {
+        Some(aud) => auth.audience(aud),
+        None => auth,
+    };
+    let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
+    let proxy = Proxy::new(upstream, args.max_body_bytes, UPSTREAM_TIMEOUT);
+    let config = StoreConfig { ttl: Duration::from_secs(args.ttl), ..StoreConfig::default() };
+    if args.ttl == 0 {
+        return Err(Failure("--ttl must be at least 1 second".into()));
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
+    init_logs();
+    runtime.block_on(async {
+        match &args.redis {
+            None => {
+                let store = MemoryStore::new(args.capacity, config).map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
+                serve(args, auth, proxy, store, "memory").await
+            }
+            Some(url) => {
+                let redis = RedisConfig { store: config, ..RedisConfig::new(key_digest) };
+                let store = RedisStore::connect(url, redis).await.map_err(|e| Failure(format!("--redis {url}: {e}")))?;
+                serve(args, auth, proxy, store, "redis").await
+            }
+        }
+    })
+}
+
+async fn serve<St: IdempotencyStore>(
+    args: &GatewayArgs,
+    auth: BearerAuthLayer,
+    proxy: Proxy,
+    store: St,
+    kind: &'static str,
+) -> Result<(), Failure> {
+    let idempotency = IdempotencyLayer::new(Arc::new(store)).max_request_bytes(args.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
+    tracing::info!(%addr, upstream = args.upstream, store = kind, "listening");
+    let app = gateway::router(auth, idempotency, proxy);
+    gateway::serve(listener, app, gateway::shutdown_signal()).await.map_err(|e| Failure(format!("server: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// JSON lines on stderr; `RUST_LOG` filters (default `info`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,74 @@
+//! Key files and key rings from the command line.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use sha2::{Digest, Sha256};
+use tessera_core::{Algorithm, Key};
+
+use super::Failure;
+use crate::layer::auth::Ring;
+
+/// Parses `--alg`: `HS256`, `HS384` or `HS512`, any case.
+pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, String> {
+    Algorithm::from_name(&s.to_ascii_uppercase()).ok_or_else(|| format!("unknown algorithm `{s}` (HS256, HS384 or HS512)"))
+}
+
+/// Reads a key file as raw bytes, used exactly as stored (no trimming).
+pub(crate) fn load(alg: Algorithm, path: &Path, kid: Option<&str>) -> Result<Key, Failure> {
+    load_with_secret(alg, path, kid).map(|(key, _)| key)
+}
+
+fn load_with_secret(alg: Algorithm, path: &Path, kid: Option<&str>) -> Result<(Key, Vec<u8>), Failure> {
+    let secret = std::fs::read(path).map_err(|e| Failure(format!("cannot read key file {}: {e}", path.display())))?;
+    let key = Key::new(alg, &secret).map_err(|e| {
+        Failure(format!("key file {}: {e} ({alg} needs at least {} bytes, got {})", path.display(), alg.output_len(), secret.len()))
+    })?;
+    let key = match kid {
+        Some(kid) => key.with_kid(kid).map_err(|e| Failure(format!("kid `{kid}`: {e}")))?,
+        None => key,
+    };
+    Ok((key, secret))
+}
+
+/// The keys a verifier accepts: one key file, or a ring of named keys.
+#[derive(Args, Debug)]
+pub(crate) struct RingArgs {
+    /// File holding the raw key bytes.
+    #[arg(long, value_name = "PATH", required_unless_present = "keys")]
+    key_file: Option<PathBuf>,
+    /// A named key for a ring (repeatable); tokens then select it by `kid`.
+    #[arg(long = "key", value_name = "KID=PATH", conflicts_with = "key_file")]
+    keys: Vec<String>,
+    /// Algorithm of every key.
+    #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg)]
+    alg: Algorithm,
+}
+
+impl RingArgs {
+    pub(crate) fn ring(&self) -> Result<Ring, Failure> {
+        self.ring_and_fingerprint().map(|(ring, _)| ring)
+    }
+
+    /// The ring, and a one-way digest of its key material: instances started
+    /// with the same keys derive the same value (the gateway names its Redis
+    /// records with it).
+    pub(crate) fn ring_and_fingerprint(&self) -> Result<(Ring, Vec<u8>), Failure> {
+        let mut ring = Ring::new();
+        let mut digest = Sha256::new();
+        digest.update(b"tessera gateway record names v1");
+        let mut add = |(key, secret): (Key, Vec<u8>)| {
+            digest.update((secret.len() as u64).to_le_bytes());
+            digest.update(&secret);
+            ring.add(key).map_err(|e| Failure(format!("key ring: {e}")))
+        };
+        if let Some(path) = &self.key_file {
+            add(load_with_secret(self.alg, path, None)?)?;
+        }
+        for spec in &self.keys {
+            let (kid, path) = spec.split_once('=').ok_or_else(|| Failure(format!("--key `{spec}`: expected KID=PATH")))?;
+            add(load_with_secret(self.alg, Path::new(path), Some(kid))?)?;
+        }
+        Ok((ring, digest.finalize().to_vec()))
+    }
+}

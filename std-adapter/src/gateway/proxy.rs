@@ -1,0 +1,187 @@
+//! The upstream hop: forwards a request unchanged and streams the answer back.
+
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{header, uri::PathAndQuery, HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper_util::{
+    client::legacy::{connect::HttpConnector, Client},
+    rt::TokioExecutor,
+};
+use tower_service::Service;
+
+use crate::layer::problem::Problem;
+
+const UNREACHABLE: Problem = Problem::new(StatusCode::BAD_GATEWAY, "upstream-unreachable", "The upstream could not be reached");
+const TIMED_OUT: Problem = Problem::new(StatusCode::GATEWAY_TIMEOUT, "upstream-timeout", "The upstream did not answer in time");
+const BODY_TOO_LARGE: Problem = Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large");
+const BODY_UNREADABLE: Problem = Problem::new(StatusCode::BAD_REQUEST, "body-unreadable", "The request body could not be read");
+
+/// Headers that belong to one connection (RFC 9110 §7.6.1), never forwarded.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// Why an upstream URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamError(String);
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "upstream URL {}", self.0)
+    }
+}
+
+impl std::error::Error for UpstreamError {}
+
+/// Where requests go: `http://host:port` and an optional path prefix.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    scheme_authority: String,
+    prefix: String,
+}
+
+impl Upstream {
+    /// Parses `http://host[:port][/prefix]`. Only plain HTTP: the gateway sits
+    /// next to its upstream.
+    pub fn parse(url: &str) -> Result<Self, UpstreamError> {
+        let uri: Uri = url.parse().map_err(|e| UpstreamError(format!("`{url}`: {e}")))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(UpstreamError(format!("`{url}`: only http:// is supported")));
+        }
+        let authority = uri.authority().ok_or_else(|| UpstreamError(format!("`{url}`: no host")))?;
+        if uri.query().is_some() {
+            return Err(UpstreamError(format!("`{url}`: must not have a query")));
+        }
+        Ok(Upstream {
+            scheme_authority: format!("http://{authority}"),
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn target(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
+        let pq = path_and_query.map_or("/", PathAndQuery::as_str);
+        Ok(format!("{}{}{}", self.scheme_authority, self.prefix, pq).parse()?)
+    }
+}
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(&named) {
+        headers.remove(name);
+    }
+    headers.remove(header::UPGRADE);
+}
+
+/// The proxy service: method, path, query, headers (minus hop-by-hop) and
+/// body go upstream unchanged; the response streams back.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    client: Client<HttpConnector, Full<Bytes>>,
+    upstream: Upstream,
+    max_body: usize,
+    timeout: Duration,
+}
+
+impl Proxy {
+    /// A proxy to `upstream` that reads request bodies up to `max_body` bytes
+    /// and waits `timeout` for the upstream's response head.
+    pub fn new(upstream: Upstream, max_body: usize, timeout: Duration) -> Self {
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Proxy { client, upstream, max_body, timeout }
+    }
+
+    async fn forward(self, req: Request<Body>) -> Response<Body> {
+        let (mut parts, body) = req.into_parts();
+        let body = match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<LengthLimitError>() => return BODY_TOO_LARGE.response(),
+            Err(_) => return BODY_UNREADABLE.response(),
+        };
+        let Ok(uri) = self.upstream.target(parts.uri.path_and_query()) else {
+            return BODY_UNREADABLE.response();
+        };
+        strip_hop_by_hop(&mut parts.headers);
+        parts.uri = uri;
+        parts.version = Version::HTTP_11;
+        let out = Request::from_parts(parts, Full::new(body));
+        match tokio::time::timeout(self.timeout, self.client.request(out)).await {
+            Ok(Ok(res)) => {
+                let (mut parts, body) = res.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Response::from_parts(parts, Body::new(body))
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "upstream unreachable");
+                UNREACHABLE.response()
+            }
+            Err(_) => {
+                tracing::warn!(timeout_ms = self.timeout.as_millis(), "upstream timed out");
+                TIMED_OUT.response()
+            }
+        }
+    }
+}
+
+impl Service<Request<Body>> for Proxy {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.forward(req).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn upstream_urls() {
+        let up = Upstream::parse("http://127.0.0.1:9000/api/").unwrap();
+        let pq = PathAndQuery::from_static("/orders?x=1");
+        assert_eq!(up.target(Some(&pq)).unwrap(), "http://127.0.0.1:9000/api/orders?x=1");
+        assert!(Upstream::parse("https://example.com").is_err());
+        assert!(Upstream::parse("http://h/?q=1").is_err());
+        assert!(Upstream::parse("127.0.0.1:9000").is_err());
+    }
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [("connection", "close, x-private"), ("x-private", "1"), ("te", "trailers"), ("x-kept", "2")] {
+            h.insert(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["x-kept"]);
+    }
+}

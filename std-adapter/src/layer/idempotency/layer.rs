@@ -1,0 +1,79 @@
+//! The layer: a store and the limits, shared by every service it wraps.
+
+use std::{sync::Arc, time::Duration};
+
+use tower_layer::Layer;
+
+use super::service::Idempotency;
+use crate::store::IdempotencyStore;
+
+/// Limits and choices of an [`IdempotencyLayer`].
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) require_key: bool,
+    pub(crate) max_request_bytes: usize,
+    pub(crate) max_stored_body: usize,
+    pub(crate) retry_after: Duration,
+}
+
+/// Makes POST and PATCH safe to retry; see the [module docs](super).
+pub struct IdempotencyLayer<St> {
+    store: Arc<St>,
+    settings: Arc<Settings>,
+}
+
+impl<St> Clone for IdempotencyLayer<St> {
+    fn clone(&self) -> Self {
+        IdempotencyLayer { store: Arc::clone(&self.store), settings: Arc::clone(&self.settings) }
+    }
+}
+
+impl<St: IdempotencyStore> IdempotencyLayer<St> {
+    /// A layer over `store`: keys required, request bodies up to 1 MiB, stored
+    /// response bodies up to 56 KiB (the default store limit of 64 KiB less
+    /// room for headers), `Retry-After: 1` on a `503`.
+    pub fn new(store: Arc<St>) -> Self {
+        let settings = Settings {
+            require_key: true,
+            max_request_bytes: 1024 * 1024,
+            max_stored_body: 56 * 1024,
+            retry_after: Duration::from_secs(1),
+        };
+        IdempotencyLayer { store, settings: Arc::new(settings) }
+    }
+
+    /// Whether a POST or PATCH without `Idempotency-Key` is refused with `400`
+    /// (default) or passed through without protection.
+    pub fn require_key(mut self, required: bool) -> Self {
+        Arc::make_mut(&mut self.settings).require_key = required;
+        self
+    }
+
+    /// Largest request body read for the fingerprint; larger ones get `413`.
+    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.settings).max_request_bytes = bytes;
+        self
+    }
+
+    /// Largest response body stored for replay. A larger response still reaches
+    /// the client in full; retries get its status and a problem document. Keep
+    /// it below the store's `max_response_bytes`, which also counts headers.
+    pub fn max_stored_body(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.settings).max_stored_body = bytes;
+        self
+    }
+
+    /// The `Retry-After` sent with a `503` (rounded up to whole seconds).
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        Arc::make_mut(&mut self.settings).retry_after = after;
+        self
+    }
+}
+
+impl<S, St> Layer<S> for IdempotencyLayer<St> {
+    type Service = Idempotency<S, St>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Idempotency::new(inner, Arc::clone(&self.store), Arc::clone(&self.settings))
+    }
+}

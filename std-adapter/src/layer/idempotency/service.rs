@@ -1,0 +1,247 @@
+//! The service: claims the key, runs the inner service once, stores or releases.
+
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use futures_util::{stream, StreamExt};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use sha2::{Digest, Sha256};
+use tower_service::Service;
+
+use super::{key, layer::Settings, replay};
+use crate::{
+    layer::{
+        auth::{service::unauthorized, VerifiedToken},
+        problem::Problem,
+    },
+    store::{Begin, Fingerprint, IdempotencyStore, Request as Claim},
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub use crate::layer::auth::service::ResponseFuture;
+
+const MISSING_KEY: Problem =
+    Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-missing", "POST and PATCH need an Idempotency-Key header");
+const NO_SUBJECT: Problem =
+    Problem::new(StatusCode::FORBIDDEN, "token-without-subject", "The token has no subject to scope idempotency keys");
+const BODY_TOO_LARGE: Problem = Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large");
+const BODY_UNREADABLE: Problem = Problem::new(StatusCode::BAD_REQUEST, "body-unreadable", "The request body could not be read");
+const IN_FLIGHT: Problem =
+    Problem::new(StatusCode::CONFLICT, "idempotency-key-in-flight", "A request with this Idempotency-Key is still running");
+const MISMATCH: Problem = Problem::new(
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "idempotency-key-reused",
+    "This Idempotency-Key was used for a different request",
+);
+const STALE: Problem = Problem::new(
+    StatusCode::CONFLICT,
+    "idempotency-key-stale",
+    "The request is too old or too far ahead to be checked for duplicates; retry with a fresh token",
+);
+const UNAVAILABLE: Problem =
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "idempotency-store-unavailable", "Idempotency keys cannot be checked now");
+const BROKEN_RESPONSE: Problem =
+    Problem::new(StatusCode::BAD_GATEWAY, "response-broken", "The response broke off before it was complete");
+
+/// Wraps a service; built by [`super::IdempotencyLayer`].
+pub struct Idempotency<S, St> {
+    inner: S,
+    store: Arc<St>,
+    settings: Arc<Settings>,
+}
+
+impl<S: Clone, St> Clone for Idempotency<S, St> {
+    fn clone(&self) -> Self {
+        Idempotency { inner: self.inner.clone(), store: Arc::clone(&self.store), settings: Arc::clone(&self.settings) }
+    }
+}
+
+impl<S, St> Idempotency<S, St> {
+    pub(crate) fn new(inner: S, store: Arc<St>, settings: Arc<Settings>) -> Self {
+        Idempotency { inner, store, settings }
+    }
+}
+
+impl<S, St, B, ResBody> Service<Request<B>> for Idempotency<S, St>
+where
+    S: Service<Request<Body>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    St: IdempotencyStore,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        // The ready service runs this request; the fresh clone waits for the next.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(run(inner, Arc::clone(&self.store), Arc::clone(&self.settings), req.map(Body::new)))
+    }
+}
+
+async fn pass<S, ResBody>(mut inner: S, req: Request<Body>) -> Result<Response<Body>, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    Ok(inner.call(req).await?.map(Body::new))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn unavailable(settings: &Settings) -> Response<Body> {
+    let mut res = UNAVAILABLE.response();
+    let secs = settings.retry_after.as_secs() + u64::from(settings.retry_after.subsec_nanos() > 0);
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    res
+}
+
+async fn run<S, St, ResBody>(
+    inner: S,
+    store: Arc<St>,
+    settings: Arc<Settings>,
+    req: Request<Body>,
+) -> Result<Response<Body>, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<ResBody>>,
+    St: IdempotencyStore,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    if !matches!(*req.method(), Method::POST | Method::PATCH) {
+        return pass(inner, req).await;
+    }
+    let key = key::parse(req.headers());
+    if matches!(key, Ok(None)) && !settings.require_key {
+        return pass(inner, req).await;
+    }
+    let Some(token) = req.extensions().get::<VerifiedToken>().cloned() else {
+        return Ok(unauthorized(false));
+    };
+    let Some(scope) = token.sub() else {
+        return Ok(NO_SUBJECT.response());
+    };
+    let key = match key {
+        Ok(Some(key)) => key,
+        Ok(None) => return Ok(MISSING_KEY.response()),
+        Err(e) => return Ok(e.problem().response()),
+    };
+
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, settings.max_request_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return Ok(BODY_TOO_LARGE.response()),
+        Err(_) => return Ok(BODY_UNREADABLE.response()),
+    };
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let fingerprint = Fingerprint::of(&[parts.method.as_str().as_bytes(), target.as_bytes(), &Sha256::digest(&body)]);
+    // The same token carries the same `iat` on every retry: see the module docs.
+    let stamp = token.iat().map_or_else(now_ms, |iat| iat.saturating_mul(1000));
+    let claim = Claim { scope: scope.as_bytes(), key: &key, fingerprint, stamp, keep_until: None };
+
+    let begun = store.begin(&claim).await;
+    if let Ok(outcome) = &begun {
+        tracing::debug!(outcome = outcome.name(), "idempotency key checked");
+    }
+    let ticket = match begun {
+        Ok(Begin::Fresh(ticket)) => ticket,
+        Ok(Begin::Replay(stored)) => return Ok(replay::response(stored)),
+        Ok(Begin::InFlight) => return Ok(IN_FLIGHT.response()),
+        Ok(Begin::Mismatch) => return Ok(MISMATCH.response()),
+        Ok(Begin::Stale) => return Ok(STALE.response()),
+        Ok(Begin::Full) => return Ok(unavailable(&settings)),
+        Err(e) => {
+            tracing::warn!(error = %e, "idempotency store cannot decide");
+            return Ok(unavailable(&settings));
+        }
+    };
+
+    let res = match pass(inner, Request::from_parts(parts, Body::from(body))).await {
+        Ok(res) => res,
+        Err(e) => {
+            release(&*store, ticket).await;
+            return Err(e);
+        }
+    };
+    let (parts, body) = res.into_parts();
+    if parts.status.is_server_error() {
+        release(&*store, ticket).await;
+        return Ok(Response::from_parts(parts, body));
+    }
+    match capture(body, settings.max_stored_body).await {
+        Captured::Whole(bytes) => {
+            keep(&*store, ticket, replay::stored(parts.status, &parts.headers, &bytes)).await;
+            Ok(Response::from_parts(parts, Body::from(bytes)))
+        }
+        Captured::Overflow(head, rest) => {
+            keep(&*store, ticket, replay::too_large(parts.status)).await;
+            let body = stream::iter([Ok::<_, axum::Error>(head)]).chain(rest.into_data_stream());
+            Ok(Response::from_parts(parts, Body::from_stream(body)))
+        }
+        Captured::Broken => {
+            release(&*store, ticket).await;
+            Ok(BROKEN_RESPONSE.response())
+        }
+    }
+}
+
+/// A response body read up to the storage limit.
+enum Captured {
+    Whole(Bytes),
+    /// Over the limit: what was read, and the rest still to stream.
+    Overflow(Bytes, Body),
+    /// The body failed before its end.
+    Broken,
+}
+
+async fn capture(mut body: Body, limit: usize) -> Captured {
+    let mut buf = BytesMut::new();
+    loop {
+        match body.frame().await {
+            None => return Captured::Whole(buf.freeze()),
+            Some(Err(_)) => return Captured::Broken,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                    if buf.len() > limit {
+                        return Captured::Overflow(buf.freeze(), body);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Releases the key after a failure; if the store refuses, the lease expires.
+async fn release<St: IdempotencyStore>(store: &St, ticket: St::Ticket) {
+    if let Err(e) = store.abort(ticket).await {
+        tracing::warn!(error = %e, "could not release idempotency key; it frees when its lease ends");
+    }
+}
+
+/// Stores the response; if the store refuses, the client still gets it.
+async fn keep<St: IdempotencyStore>(store: &St, ticket: St::Ticket, stored: crate::store::StoredResponse) {
+    if let Err(e) = store.complete(ticket, stored).await {
+        tracing::warn!(error = %e, "could not store idempotent response");
+    }
+}
