@@ -35,7 +35,7 @@ pub struct MemoryStore<C: Clock = SystemClock> {
 }
 
 /// Ownership of an in-flight record in a [`MemoryStore`].
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct MemoryTicket {
     shard: usize,
     ticket: Ticket,

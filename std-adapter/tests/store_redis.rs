@@ -1,0 +1,246 @@
+//! The Redis store against a real `redis-server` started by the test: the
+//! conformance suite, exactly-once across two clients, script reloading,
+//! memory limits, corrupt records and stale leases.
+
+mod store_common;
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use store_common::*;
+use tessera_std::{
+    store::{
+        redis::{RedisConfig, RedisStore},
+        Begin, IdempotencyStore, StoreError, StoredResponse, TicketError,
+    },
+    testkit::{conformance, RedisServer},
+};
+
+async fn connect(server: &RedisServer, config: RedisConfig) -> RedisStore {
+    RedisStore::connect(&server.url(), config).await.unwrap()
+}
+
+async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(server.url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite_passes() {
+    let server = RedisServer::start().unwrap();
+    conformance_suite(|c| connect(&server, c)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_claims_on_two_clients_get_one_fresh() {
+    let server = RedisServer::start().unwrap();
+    for key in [&b"k1"[..], b"k2", b"k3", b"k4", b"k5"] {
+        let a = connect(&server, config("race")).await;
+        let b = connect(&server, config("race")).await;
+        assert_exactly_once(&race(a, b, key).await);
+    }
+}
+
+#[tokio::test]
+async fn stored_response_round_trips_status_headers_and_body() {
+    let server = RedisServer::start().unwrap();
+    let store = connect(&server, config("round-trip")).await;
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    let response = StoredResponse {
+        status: 201,
+        headers: vec![
+            ("content-type".into(), b"application/json".to_vec()),
+            ("etag".into(), vec![0, 255, b'"']),
+        ],
+        body: (0..=255).collect(),
+    };
+    store.complete(t, response.clone()).await.unwrap();
+    assert_eq!(store.begin(&req).await.unwrap(), Begin::Replay(response));
+}
+
+#[tokio::test]
+async fn scripts_reload_after_script_flush() {
+    let server = RedisServer::start().unwrap();
+    let store = connect(&server, config("noscript")).await;
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    assert_eq!(server.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    assert_eq!(server.cli(&["CONFIG", "RESETSTAT"]).unwrap(), "OK");
+    store.complete(t, conformance::response(4)).await.unwrap();
+    assert_eq!(
+        conformance::byte(&replay(store.begin(&req).await.unwrap())),
+        Some(4)
+    );
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    // Each of the two scripts met NOSCRIPT once, was loaded, then ran by EVALSHA.
+    assert!(stats.contains("cmdstat_evalsha:calls=4,"), "{stats}");
+    assert!(stats.contains("rejected_calls=0,failed_calls=2"), "{stats}");
+    assert!(stats.contains("cmdstat_script|load:calls=2,"), "{stats}");
+}
+
+#[tokio::test]
+async fn full_redis_with_noeviction_answers_full_and_still_replays() {
+    let server = RedisServer::start_with(&["--maxmemory-policy", "noeviction"]).unwrap();
+    let store = connect(&server, config("oom")).await;
+    let stamp = now_ms();
+    let done = request(b"alice", b"done", stamp);
+    let Begin::Fresh(t) = store.begin(&done).await.unwrap() else {
+        panic!("not fresh")
+    };
+    store.complete(t, conformance::response(2)).await.unwrap();
+    let running = request(b"alice", b"running", stamp);
+    let Begin::Fresh(running_ticket) = store.begin(&running).await.unwrap() else {
+        panic!("not fresh")
+    };
+
+    let mut con = raw(&server).await;
+    // Hold 4 MB, then cap memory at 1 MB: every write is refused from now on.
+    for i in 0..16 {
+        let _: () = con
+            .set(format!("filler-{i}"), vec![b'x'; 256 << 10])
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        server.cli(&["CONFIG", "SET", "maxmemory", "1mb"]).unwrap(),
+        "OK"
+    );
+
+    assert_eq!(
+        store
+            .begin(&request(b"alice", b"new", stamp))
+            .await
+            .unwrap(),
+        Begin::Full
+    );
+    assert_eq!(
+        conformance::byte(&replay(store.begin(&done).await.unwrap())),
+        Some(2)
+    );
+    assert_eq!(store.begin(&running).await.unwrap(), Begin::InFlight);
+    let res = store
+        .complete(running_ticket, conformance::response(3))
+        .await;
+    assert!(matches!(res, Err(StoreError::Unavailable(_))), "{res:?}");
+}
+
+#[tokio::test]
+async fn corrupt_records_are_errors_not_fresh() {
+    let server = RedisServer::start().unwrap();
+    let store = connect(&server, config("corrupt")).await;
+    let mut con = raw(&server).await;
+    let req = request(b"alice", b"k", now_ms());
+    let key = store.record_key(b"alice", b"k");
+
+    let _: () = con.set(&key, "not a hash").await.unwrap();
+    assert_eq!(store.begin(&req).await.err(), Some(StoreError::Corrupt));
+
+    let _: () = con.del(&key).await.unwrap();
+    let fields: [(&str, &[u8]); 5] = [
+        ("st", b"d"),
+        ("fp", &[1; 16]),
+        ("s", b"2OO"),
+        ("h", b""),
+        ("b", b""),
+    ];
+    let _: () = con.hset_multiple(&key, &fields).await.unwrap();
+    assert_eq!(store.begin(&req).await.err(), Some(StoreError::Corrupt));
+
+    let _: () = con.hset(&key, "s", "200").await.unwrap();
+    let _: () = con.hset(&key, "h", vec![0, 0, 0, 9, b'x']).await.unwrap();
+    assert_eq!(store.begin(&req).await.err(), Some(StoreError::Corrupt));
+}
+
+#[tokio::test]
+async fn oversized_response_is_refused_before_any_write() {
+    let server = RedisServer::start().unwrap();
+    let mut cfg = config("too-large");
+    cfg.store.max_response_bytes = 1000;
+    let store = connect(&server, cfg).await;
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    let big = StoredResponse {
+        status: 200,
+        headers: vec![("a".into(), vec![0; 500])],
+        body: vec![0; 498],
+    };
+    assert_eq!(big.stored_size(), 1001);
+    assert_eq!(store.complete(t, big).await, Err(StoreError::TooLarge));
+    assert_eq!(store.begin(&req).await.unwrap(), Begin::InFlight);
+}
+
+/// A handler outlives its lease: a second instance takes the key over, and
+/// the first one's late `complete` or `abort` cannot touch the new record.
+#[tokio::test]
+async fn late_complete_or_abort_after_lease_expiry_is_refused() {
+    let server = RedisServer::start().unwrap();
+    let mut cfg = config("late");
+    cfg.store.lease = Duration::from_millis(200);
+    let first = connect(&server, cfg.clone()).await;
+    let second = connect(&server, cfg).await;
+    let req = request(b"alice", b"k", now_ms());
+    let other = request(b"alice", b"k2", now_ms());
+
+    let Begin::Fresh(stale) = first.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    let Begin::Fresh(stale_abort) = first.begin(&other).await.unwrap() else {
+        panic!("not fresh")
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let Begin::Fresh(owner) = second.begin(&req).await.unwrap() else {
+        panic!("not taken over")
+    };
+    let Begin::Fresh(owner2) = second.begin(&other).await.unwrap() else {
+        panic!("not taken over")
+    };
+
+    let late = first.complete(stale, conformance::response(6)).await;
+    assert_eq!(late, Err(StoreError::Ticket(TicketError::NotOwner)));
+    let late = first.abort(stale_abort).await;
+    assert_eq!(late, Err(StoreError::Ticket(TicketError::NotOwner)));
+    // The new owners' records are intact: still in flight, then theirs.
+    assert_eq!(first.begin(&req).await.unwrap(), Begin::InFlight);
+    assert_eq!(first.begin(&other).await.unwrap(), Begin::InFlight);
+    second
+        .complete(owner, conformance::response(7))
+        .await
+        .unwrap();
+    second
+        .complete(owner2, conformance::response(8))
+        .await
+        .unwrap();
+    assert_eq!(
+        conformance::byte(&replay(first.begin(&req).await.unwrap())),
+        Some(7)
+    );
+    assert_eq!(
+        conformance::byte(&replay(first.begin(&other).await.unwrap())),
+        Some(8)
+    );
+
+    // With no new owner the record is simply gone: the lease expired.
+    let lone = request(b"alice", b"lone", now_ms());
+    let Begin::Fresh(t) = first.begin(&lone).await.unwrap() else {
+        panic!("not fresh")
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        first.complete(t, conformance::response(1)).await,
+        Err(StoreError::Ticket(TicketError::LeaseExpired))
+    );
+}
+
+fn replay(b: Begin<StoredResponse, tessera_std::store::redis::RedisTicket>) -> StoredResponse {
+    match b {
+        Begin::Replay(r) => r,
+        other => panic!("expected replay, got {}", other.name()),
+    }
+}
