@@ -10,7 +10,7 @@
 //! the lease runs out) and after completion until its TTL (or `keep_until`)
 //! passes. When the window is full, expired records are reused first; a live,
 //! completed record is evicted only if the window then answers [`Begin::Stale`]
-//! to every later request in that record's bucket whose `stamp` is not newer than
+//! to every later request that could map to that record's bucket whose `stamp` is not newer than
 //! the evicted record's (the IPsec anti-replay idea of RFC 4303 and RFC 6479,
 //! applied to random keys). In-flight records are never evicted. So a retry that
 //! carries the same `stamp` as its first attempt is answered from the record, or
@@ -20,16 +20,20 @@
 //!
 //! # Layout and cost
 //!
-//! Records live in buckets of [`WAYS`] slots chosen by a keyed 128-bit SipHash-2-4
-//! digest of `(scope, key)`. The per-window secret keeps attacker-chosen keys from
-//! aiming at one bucket or colliding (a collision among `n` random records has
-//! probability about `n²/2¹²⁹`). Every operation touches one bucket, so it costs
-//! the same at any capacity and never allocates.
+//! Records live in buckets of [`WAYS`] slots; each `(scope, key)` may use one
+//! of two buckets, both chosen by a keyed 128-bit SipHash-1-3 digest of it (the
+//! keyed PRF Rust's `HashMap` relies on against hash flooding, with 128-bit
+//! output here). The per-window secret keeps attacker-chosen keys from aiming at
+//! one bucket or colliding: a collision among `n` records has probability about
+//! `n²/2¹²⁹`. Two choices keep the buckets evenly loaded, so a window holds well
+//! over 90% of `N` live records before any bucket runs out of room. Every
+//! operation reads two buckets, so it costs the same at any capacity and never
+//! allocates.
 
 mod model;
 mod one_time;
 
-use siphasher::sip128::{Hasher128, SipHasher24};
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 #[cfg(any(test, feature = "testing"))]
 pub use model::{Allowed, Model, ModelError};
@@ -262,20 +266,45 @@ impl<V: Clone, const N: usize> Window<V, N> {
     }
 
     fn id(&self, scope: &[u8], key: &[u8]) -> EntryId {
-        let mut h = SipHasher24::new_with_key(&self.secret);
-        core::hash::Hasher::write(&mut h, &(scope.len() as u64).to_le_bytes());
-        core::hash::Hasher::write(&mut h, scope);
-        core::hash::Hasher::write(&mut h, key);
+        use core::hash::Hasher;
+        let mut h = SipHasher13::new_with_key(&self.secret);
+        let prefix = (scope.len() as u64).to_le_bytes();
+        // One `write` of a contiguous copy is much cheaper than three small
+        // ones (the hasher buffers partial words); long inputs take three.
+        let mut joined = [0u8; 128];
+        let total = prefix
+            .len()
+            .saturating_add(scope.len())
+            .saturating_add(key.len());
+        match joined.get_mut(..total) {
+            Some(dst) => {
+                let (p, rest) = dst.split_at_mut(prefix.len());
+                let (s, k) = rest.split_at_mut(scope.len());
+                p.copy_from_slice(&prefix);
+                s.copy_from_slice(scope);
+                k.copy_from_slice(key);
+                h.write(dst);
+            }
+            None => {
+                h.write(&prefix);
+                h.write(scope);
+                h.write(key);
+            }
+        }
         let d = h.finish128();
         EntryId(d.h1, d.h2)
     }
 
-    /// The slot range of the bucket `id` falls in.
-    fn bucket(id: EntryId) -> core::ops::Range<usize> {
+    /// The two candidate buckets of `id` (the same one twice when there is only
+    /// one). Two choices keep buckets evenly loaded, so a window fills to well
+    /// over 90% before any bucket runs out of room.
+    fn buckets(id: EntryId) -> [core::ops::Range<usize>; 2] {
         let buckets = N.div_ceil(WAYS) as u64;
-        let b = id.0.checked_rem(buckets).unwrap_or(0) as usize;
-        let start = b.saturating_mul(WAYS);
-        start..start.saturating_add(WAYS).min(N)
+        let range = |h: u64| {
+            let start = (h.checked_rem(buckets).unwrap_or(0) as usize).saturating_mul(WAYS);
+            start..start.saturating_add(WAYS).min(N)
+        };
+        [range(id.0), range(id.0.rotate_left(32) ^ id.1)]
     }
 
     /// Claims `(scope, key)`; see [`Begin`] for the answers.
@@ -285,51 +314,62 @@ impl<V: Clone, const N: usize> Window<V, N> {
         }
         let id = self.id(req.scope, req.key);
         let tag = id.1 | 1;
-        let range = Self::bucket(id);
-        let (Some(hot), Some(slots), Some(floors)) = (
-            self.hot.get_mut(range.clone()),
-            self.slots.get_mut(range.clone()),
-            self.floors.get_mut(range.clone()),
-        ) else {
-            return Begin::Full;
-        };
+        let [first, second] = Self::buckets(id);
+        let second = if second == first { 0..0 } else { second };
         let mut own: Option<usize> = None;
-        let mut free: Option<usize> = None;
-        for (i, (h, slot)) in hot.iter().zip(slots.iter()).enumerate() {
-            if h.tag == tag && slot.id == id {
+        // (free slots, first free slot) per candidate bucket.
+        let mut free = [(0usize, None::<usize>); 2];
+        for (range, free) in [&first, &second].into_iter().zip(free.iter_mut()) {
+            let hot = self.hot.get(range.clone()).unwrap_or_default();
+            for (i, h) in (range.start..).zip(hot) {
+                if h.tag == tag {
+                    let Some(slot) = self.slots.get(i).filter(|s| s.id == id) else {
+                        continue;
+                    };
+                    if !h.live(now) {
+                        own = Some(i);
+                        continue;
+                    }
+                    if slot.fingerprint != req.fingerprint {
+                        return Begin::Mismatch;
+                    }
+                    return match (slot.state, &slot.value) {
+                        (State::Done, Some(v)) => Begin::Replay(v.clone()),
+                        _ => Begin::InFlight,
+                    };
+                }
                 if !h.live(now) {
-                    own = Some(i);
-                    continue;
+                    free.0 = free.0.saturating_add(1);
+                    free.1.get_or_insert(i);
                 }
-                if slot.fingerprint != req.fingerprint {
-                    return Begin::Mismatch;
-                }
-                return match (slot.state, &slot.value) {
-                    (State::Done, Some(v)) => Begin::Replay(v.clone()),
-                    _ => Begin::InFlight,
-                };
-            }
-            if free.is_none() && !h.live(now) {
-                free = Some(i);
             }
         }
-        if req.stamp < floors.iter().copied().max().unwrap_or(0) {
+        let floors = || {
+            first
+                .clone()
+                .chain(second.clone())
+                .filter_map(|i| self.floors.get(i).copied())
+        };
+        if req.stamp < floors().max().unwrap_or(0) {
             return Begin::Stale;
         }
-        let at = match own.or(free) {
+        let [(free0, at0), (free1, at1)] = free;
+        let at = match own.or(if free1 > free0 { at1 } else { at0.or(at1) }) {
             Some(i) => i,
             None => {
                 // Full of live records: evict the oldest completed one, and only
                 // if the request itself stays admissible afterwards.
-                let victim = slots
-                    .iter()
-                    .enumerate()
+                let victim = first
+                    .clone()
+                    .chain(second.clone())
+                    .filter_map(|i| self.slots.get(i).map(|s| (i, s)))
                     .filter(|(_, s)| s.state == State::Done)
-                    .min_by_key(|(_, s)| s.stamp);
+                    .min_by_key(|(_, s)| s.stamp)
+                    .map(|(i, s)| (i, s.stamp));
                 match victim {
-                    Some((i, s)) if s.stamp < req.stamp => {
-                        if let Some(floor) = floors.get_mut(i) {
-                            *floor = (*floor).max(s.stamp.saturating_add(1));
+                    Some((i, stamp)) if stamp < req.stamp => {
+                        if let Some(floor) = self.floors.get_mut(i) {
+                            *floor = (*floor).max(stamp.saturating_add(1));
                         }
                         i
                     }
@@ -339,7 +379,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
         };
         let lease = self.next_lease;
         self.next_lease = lease.wrapping_add(1);
-        let (Some(h), Some(slot)) = (hot.get_mut(at), slots.get_mut(at)) else {
+        let (Some(h), Some(slot)) = (self.hot.get_mut(at), self.slots.get_mut(at)) else {
             return Begin::Full;
         };
         *h = Hot {
@@ -356,7 +396,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
             value: None,
         };
         Begin::Fresh(Ticket {
-            slot: range.start.saturating_add(at) as u32,
+            slot: at as u32,
             lease,
             id,
         })
