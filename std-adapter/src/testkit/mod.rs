@@ -34,14 +34,28 @@ pub use cluster::RedisCluster;
 pub use server::RedisServer;
 
 use std::{
+    collections::BTreeSet,
     io,
     net::TcpListener,
+    sync::{Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
-/// A loopback port that was free a moment ago (bind to port 0, then release).
+/// A loopback port that was free a moment ago (bind to port 0, then release)
+/// and was never handed out before in this process, so a test that kills a
+/// server cannot see its port taken over by another test's server.
 fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if HANDED_OUT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(port)
+        {
+            return Ok(port);
+        }
+    }
 }
 
 /// Polls `ready` every 25 ms until it holds or `limit` passes.

@@ -1,0 +1,101 @@
+//! The Redis store on a real three-master Redis Cluster started by the test.
+
+mod store_common;
+
+use std::collections::HashSet;
+
+use store_common::*;
+use tessera_std::{
+    store::{
+        redis::{RedisConfig, RedisStore},
+        Begin, IdempotencyStore,
+    },
+    testkit::{conformance, RedisCluster},
+};
+
+async fn connect(cluster: &RedisCluster, config: RedisConfig) -> RedisStore {
+    let urls = cluster.urls();
+    let seeds: Vec<&str> = urls.iter().map(String::as_str).collect();
+    RedisStore::connect_cluster(&seeds, config).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite_passes_on_a_cluster() {
+    let cluster = RedisCluster::start(3).unwrap();
+    conformance_suite(|c| connect(&cluster, c)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_claims_on_two_cluster_clients_get_one_fresh() {
+    let cluster = RedisCluster::start(3).unwrap();
+    for key in [&b"k1"[..], b"k2", b"k3", b"k4", b"k5"] {
+        let a = connect(&cluster, config("race")).await;
+        let b = connect(&cluster, config("race")).await;
+        assert_exactly_once(&race(a, b, key).await);
+    }
+}
+
+/// Records spread over every master, each record in one slot, and the
+/// scripts reload on whichever node lost them.
+#[tokio::test]
+async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
+    let mut cluster = RedisCluster::start(3).unwrap();
+    let store = connect(&cluster, config("spread")).await;
+    let stamp = now_ms();
+    let keys: Vec<String> = (0..32).map(|i| format!("key-{i}")).collect();
+    for key in &keys {
+        let req = request(b"alice", key.as_bytes(), stamp);
+        let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+            panic!("not fresh")
+        };
+        store.complete(t, conformance::response(5)).await.unwrap();
+    }
+    let mut holders = HashSet::new();
+    for node in cluster.nodes().iter() {
+        let count: usize = node.cli(&["DBSIZE"]).unwrap().parse().unwrap();
+        if count > 0 {
+            holders.insert(node.port());
+        }
+        assert_eq!(node.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    }
+    assert_eq!(holders.len(), 3, "32 records all on {holders:?}");
+    for key in &keys {
+        let req = request(b"alice", key.as_bytes(), stamp);
+        let Begin::Replay(r) = store.begin(&req).await.unwrap() else {
+            panic!("not replayed")
+        };
+        assert_eq!(conformance::byte(&r), Some(5));
+    }
+}
+
+/// A master dies: keys in its slots get errors, never `Fresh`.
+#[tokio::test]
+async fn keys_on_a_dead_master_fail_closed() {
+    let mut cluster = RedisCluster::start(3).unwrap();
+    // Calls to the dead node time out, so the lease must outlast them all.
+    let mut cfg = config("dead-master");
+    cfg.store.lease = std::time::Duration::from_secs(60);
+    let store = connect(&cluster, cfg).await;
+    let stamp = now_ms();
+    let keys: Vec<String> = (0..16).map(|i| format!("key-{i}")).collect();
+    for key in &keys {
+        let req = request(b"alice", key.as_bytes(), stamp);
+        assert_eq!(store.begin(&req).await.unwrap().name(), "fresh");
+    }
+    let victim = &mut cluster.nodes()[0];
+    let on_victim: usize = victim.cli(&["DBSIZE"]).unwrap().parse().unwrap();
+    assert!(on_victim > 0);
+    victim.kill().unwrap();
+    let mut errors = 0;
+    for key in &keys {
+        let req = request(b"alice", key.as_bytes(), stamp);
+        match store.begin(&req).await {
+            Ok(b) => assert_eq!(b.name(), "in_flight", "{key}"),
+            Err(_) => errors += 1,
+        }
+    }
+    assert!(
+        errors >= on_victim,
+        "{errors} errors, {on_victim} records were on the dead master"
+    );
+}

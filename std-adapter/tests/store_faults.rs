@@ -1,0 +1,156 @@
+//! Faults on a real `redis-server`: killed mid-request, restarted, paused.
+//! The store must fail closed (an error, never `Fresh`) while Redis cannot
+//! answer, and work again without a restart once it can.
+
+mod store_common;
+
+use std::time::{Duration, Instant};
+
+use store_common::*;
+use tessera_std::{
+    store::{
+        redis::{RedisConfig, RedisStore, RedisTicket},
+        Begin, IdempotencyStore, StoreError, StoredResponse,
+    },
+    testkit::{conformance, RedisServer},
+};
+
+/// Fast failure detection, and a lease long enough to outlive the test.
+fn fault_config(name: &str) -> RedisConfig {
+    let mut c = RedisConfig::new(name.as_bytes().to_vec());
+    c.timeout = Duration::from_millis(300);
+    c.store.lease = Duration::from_secs(60);
+    c
+}
+
+/// Retries `begin` until Redis answers again (at most 15 s).
+async fn until_answered(store: &RedisStore, key: &[u8]) -> Begin<StoredResponse, RedisTicket> {
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        match store.begin(&request(b"alice", key, now_ms())).await {
+            Ok(b) => return b,
+            Err(e) => assert!(Instant::now() < end, "store did not recover: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn is_outage(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(_) | StoreError::Timeout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_request_fails_closed_then_recovers_after_restart() {
+    let mut server = RedisServer::start().unwrap();
+    let owner = RedisStore::connect(&server.url(), fault_config("kill"))
+        .await
+        .unwrap();
+    let other = RedisStore::connect(&server.url(), fault_config("kill"))
+        .await
+        .unwrap();
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(ticket) = owner.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+
+    server.kill().unwrap();
+
+    // The handler finishes while Redis is gone: its complete fails cleanly.
+    let res = owner.complete(ticket, conformance::response(1)).await;
+    assert!(res.as_ref().is_err_and(is_outage), "{res:?}");
+    // Nobody is told to run the key again while its state is unknown.
+    for store in [&owner, &other, &owner, &other] {
+        let res = store.begin(&req).await;
+        assert!(
+            res.as_ref().is_err_and(is_outage),
+            "{:?}",
+            res.map(|b| b.name())
+        );
+    }
+
+    // Redis is back (empty: no persistence, see STORES.md): both clients
+    // work again without being rebuilt.
+    server.restart().unwrap();
+    for (store, key) in [(&owner, &b"after-1"[..]), (&other, b"after-2")] {
+        let Begin::Fresh(t) = until_answered(store, key).await else {
+            panic!("not fresh")
+        };
+        store.complete(t, conformance::response(2)).await.unwrap();
+        let again = store
+            .begin(&request(b"alice", key, now_ms()))
+            .await
+            .unwrap();
+        assert_eq!(again.name(), "replay");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unresponsive_redis_times_out_then_recovers() {
+    let server = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&server.url(), fault_config("pause"))
+        .await
+        .unwrap();
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(ticket) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+
+    server.pause().unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        store
+            .begin(&request(b"alice", b"other", now_ms()))
+            .await
+            .err(),
+        Some(StoreError::Timeout)
+    );
+    assert_eq!(store.begin(&req).await.err(), Some(StoreError::Timeout));
+    assert_eq!(
+        store.complete(ticket, conformance::response(3)).await,
+        Err(StoreError::Timeout)
+    );
+    // Each call gave up after its attempts (2 x 300 ms), not whenever Redis woke.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    server.resume().unwrap();
+
+    // The complete may have run late, after the resume (same token, so
+    // harmless): the key is either still in flight or replays that response.
+    let b = until_answered(&store, b"k").await;
+    assert!(matches!(b.name(), "in_flight" | "replay"), "{}", b.name());
+    let Begin::Fresh(t) = until_answered(&store, b"fresh-after-pause").await else {
+        panic!("not fresh")
+    };
+    store.complete(t, conformance::response(4)).await.unwrap();
+}
+
+#[tokio::test]
+async fn unreachable_redis_at_startup_is_a_typed_error() {
+    let mut server = RedisServer::start().unwrap();
+    let url = server.url();
+    server.kill().unwrap();
+    let res = RedisStore::connect(&url, fault_config("startup")).await;
+    assert!(res.as_ref().err().is_some_and(is_outage), "{:?}", res.err());
+}
+
+/// An outage longer than the connection's own reconnect backoff: the store
+/// keeps failing closed, and still reconnects once Redis is back.
+#[tokio::test]
+async fn store_recovers_after_a_long_outage() {
+    let mut server = RedisServer::start().unwrap();
+    let store = RedisStore::connect(&server.url(), fault_config("long"))
+        .await
+        .unwrap();
+    server.kill().unwrap();
+    let down = Instant::now();
+    while down.elapsed() < Duration::from_secs(10) {
+        let res = store.begin(&request(b"alice", b"k", now_ms())).await;
+        assert!(
+            res.as_ref().is_err_and(is_outage),
+            "{:?}",
+            res.map(|b| b.name())
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    server.restart().unwrap();
+    assert_eq!(until_answered(&store, b"k").await.name(), "fresh");
+}
