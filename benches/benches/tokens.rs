@@ -5,7 +5,7 @@ use std::{hint::black_box, time::Duration};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tessera_benches::{
-    fixture::{bad_signature_token, large_token, token},
+    fixture::{bad_signature_token, large_token, token, AppClaims},
     sign::Signers,
     verify::{MacInput, Verifiers},
 };
@@ -84,11 +84,38 @@ fn sign(c: &mut Criterion) {
     g.finish();
 }
 
+/// The pieces of a verify that are not the MAC, each alone: what the
+/// before/after of the decoder and the claims path is measured with.
+fn parts(c: &mut Criterion) {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let token = token(Algorithm::Hs256);
+    let payload_b64 = token.split('.').nth(1).expect("three segments");
+    let mut out = [0u8; 1024];
+    let mut g = c.benchmark_group("verify-parts-HS256");
+    g.bench_function("payload-b64-tessera", |b| {
+        b.iter(|| {
+            tessera_core::b64::decode(black_box(payload_b64.as_bytes()), &mut out).map(<[u8]>::len)
+        })
+    });
+    g.bench_function("payload-b64-base64ct", |b| {
+        b.iter(|| Base64UrlUnpadded::decode(black_box(payload_b64), &mut out).map(<[u8]>::len))
+    });
+    let json = Base64UrlUnpadded::decode_vec(payload_b64).expect("canonical");
+    g.bench_function("claims-serde-json-core", |b| {
+        b.iter(|| {
+            let (claims, _) =
+                serde_json_core::from_slice::<AppClaims<'_>>(black_box(&json)).expect("valid");
+            black_box(claims);
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     // Short runs so the whole suite fits in minutes on two cores; the report
     // quotes medians, which the noise moves least.
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = verify, sign
+    targets = verify, sign, parts
 }
 criterion_main!(benches);

@@ -1,0 +1,64 @@
+//! Runs one benchmarked operation in a loop, for `valgrind --tool=callgrind`
+//! (instruction counts do not move with the noise of a shared machine):
+//!
+//! ```text
+//! cargo build --release -p tessera-benches --example profile
+//! valgrind --tool=callgrind target/release/examples/profile verify-tessera 20000
+//! callgrind_annotate --inclusive=yes callgrind.out.<pid>
+//! ```
+
+use std::hint::black_box;
+
+use tessera_benches::{
+    fixture::{bad_signature_token, large_token, token},
+    verify::{MacInput, Verifiers},
+    window::{fill, Idempotency, Lru, Tessera},
+};
+use tessera_core::Algorithm;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let op = args.next().unwrap_or_default();
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let v = Verifiers::new(Algorithm::Hs256);
+    let good = token(Algorithm::Hs256);
+    let bad = bad_signature_token(Algorithm::Hs256);
+    let large = large_token();
+    let mut buf = vec![0u8; 8192];
+    let run = move || match op.as_str() {
+        "verify-tessera" => {
+            (0..n).for_each(|_| assert!(v.tessera(black_box(&good), &mut buf).is_ok()))
+        }
+        "verify-registered" => {
+            (0..n).for_each(|_| assert!(v.tessera_registered(black_box(&good), &mut buf).is_ok()))
+        }
+        "verify-large" => {
+            (0..n).for_each(|_| assert!(v.tessera(black_box(&large), &mut buf).is_ok()))
+        }
+        "reject-tessera" => {
+            (0..n).for_each(|_| assert!(v.tessera(black_box(&bad), &mut buf).is_err()))
+        }
+        "floor" => {
+            let input = MacInput::of(&good);
+            (0..n).for_each(|_| assert!(v.floor_precomputed(black_box(&input))))
+        }
+        "window-fresh-65536" => {
+            let mut w = Tessera::<65536>::new();
+            fill(&mut w, 65536);
+            (65536..65536 + n).for_each(|i| assert!(w.fresh(black_box(i), i)))
+        }
+        "window-fresh-lru-65536" => {
+            let mut w = Lru::new(65536);
+            fill(&mut w, 65536);
+            (65536..65536 + n).for_each(|i| assert!(w.fresh(black_box(i), i)))
+        }
+        other => panic!("unknown operation {other:?}"),
+    };
+    // The 65,536-slot window is built on the stack before it is boxed.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join()
+        .expect("ran");
+}

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Turns one `cargo bench -p tessera-benches` run into the tables of BENCHMARKS.md.
+
+Reads criterion's `<target>/criterion/<group>/<bench>/new/estimates.json`
+(medians, in ns) and the extra results the benches save in
+`<target>/criterion/tessera-extra/` (allocation counts, Redis throughput),
+then rewrites the part of BENCHMARKS.md between the report markers and writes
+`benches/results.svg`. Every ratio compares numbers of the same run.
+
+    python3 benches/report.py [--target DIR] [--command "..."]
+
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- report:begin -->", "<!-- report:end -->"
+FLOOR = "floor-hmac-precomputed"
+TOKEN_GROUPS = [
+    ("verify-HS256", "Verify, HS256, realistic token"),
+    ("verify-HS384", "Verify, HS384"),
+    ("verify-HS512", "Verify, HS512"),
+    ("verify-large-HS256", "Verify, HS256, 4 KiB of claims"),
+    ("reject-bad-signature-HS256", "Reject a bad signature, HS256"),
+    ("sign-HS256", "Sign, HS256"),
+]
+TOKEN_LIBS = [
+    "tessera",
+    "tessera-registered",
+    "jsonwebtoken",
+    "jwt-simple",
+    "jwt-compact",
+    FLOOR,
+    "floor-hmac-keyed-per-call",
+]
+WINDOW_LIBS = ["tessera", "hashmap-vecdeque", "lru", "moka"]
+WINDOW_OPS = [
+    ("fresh", "begin + complete, fresh key"),
+    ("replay", "begin on a live key (replay)"),
+]
+SIZES = [1024, 65536]
+
+
+def load_medians(crit: Path) -> dict:
+    """{group: {bench: median_ns}} for every benchmark criterion saved."""
+    out = {}
+    for est in crit.glob("*/*/new/estimates.json"):
+        bench, group = est.parent.parent.name, est.parent.parent.parent.name
+        if group == "tessera-extra":
+            continue
+        data = json.loads(est.read_text())
+        out.setdefault(group, {})[bench] = data["median"]["point_estimate"]
+    return out
+
+
+def load_extra(crit: Path, name: str):
+    path = crit / "tessera-extra" / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def fmt_ns(ns: float) -> str:
+    if ns >= 1e6:
+        return f"{ns / 1e6:,.2f} ms"
+    if ns >= 1e4:
+        return f"{ns / 1e3:,.1f} µs"
+    return f"{ns:,.0f} ns"
+
+
+def fmt_x(r: float) -> str:
+    return f"{r:.2f}×"
+
+
+def machine() -> str:
+    model, cores = platform.processor() or "unknown CPU", os.cpu_count()
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        m = re.search(r"^Model name:\s*(.+)$", lscpu, re.M)
+        model = m.group(1).strip() if m else model
+        sha = "sha_ni" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        sha = False
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{model}, {cores} cores{' (SHA-NI)' if sha else ''}; {platform.system()} {platform.release()}; {rustc}"
+
+
+def token_tables(med: dict, lines: list, checks: list) -> None:
+    for group, title in TOKEN_GROUPS:
+        g = med.get(group)
+        if not g:
+            continue
+        floor, ours = g.get(FLOOR), g.get("tessera")
+        lines += [f"#### {title} (`{group}`)", "", "| library | median | × floor | × tessera |", "|---|---:|---:|---:|"]
+        for lib in TOKEN_LIBS:
+            if lib not in g:
+                continue
+            x_floor = fmt_x(g[lib] / floor) if floor else ""
+            x_ours = fmt_x(g[lib] / ours) if ours else ""
+            lines.append(f"| {lib} | {fmt_ns(g[lib])} | {x_floor} | {x_ours} |")
+        lines.append("")
+    v, r = med.get("verify-HS256", {}), med.get("reject-bad-signature-HS256", {})
+    if FLOOR in v:
+        if "tessera" in v:
+            checks.append(("HS256 verify (typed claims via serde) ≤ 2.0× floor", v["tessera"] / v[FLOOR], "≤", 2.0))
+        if "tessera-registered" in v:
+            checks.append(("HS256 verify (registered claims) ≤ 2.0× floor", v["tessera-registered"] / v[FLOOR], "≤", 2.0))
+        if "jsonwebtoken" in v:
+            checks.append(("floor ≥ 4× faster than jsonwebtoken", v["jsonwebtoken"] / v[FLOOR], "≥", 4.0))
+    if FLOOR in r and "tessera" in r:
+        checks.append(("bad signature ≤ 1.2× floor", r["tessera"] / r[FLOOR], "≤", 1.2))
+
+
+def alloc_table(rows: list, lines: list, checks: list) -> None:
+    ops = list(dict.fromkeys(r["operation"] for r in rows))
+    libs = list(dict.fromkeys(r["library"] for r in rows))
+    by = {(r["operation"], r["library"]): r for r in rows}
+    lines += ["| operation | " + " | ".join(libs) + " |", "|---|" + "---:|" * len(libs)]
+    for op in ops:
+        cells = [f"{by[op, lib]['allocations']} ({by[op, lib]['bytes']} B)" if (op, lib) in by else "" for lib in libs]
+        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    lines.append("")
+    ours = [r["allocations"] for r in rows if r["library"] == "tessera"]
+    checks.append(("tessera allocations, any operation", max(ours) if ours else float("nan"), "≤", 0))
+
+
+def window_table(med: dict, lines: list, checks: list) -> None:
+    for op, title in WINDOW_OPS:
+        cols = [f"window-{op}-{n}" for n in SIZES]
+        if not any(c in med for c in cols):
+            continue
+        lines += [
+            f"#### Window: {title}",
+            "",
+            "| structure | N = 1,024 | × lru | N = 65,536 | × lru | 65,536 / 1,024 |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for lib in WINDOW_LIBS:
+            cells = []
+            for c in cols:
+                g = med.get(c, {})
+                t, base = g.get(lib), g.get("lru")
+                cells += [fmt_ns(t) if t else "", fmt_x(t / base) if t and base else ""]
+            small, large = (med.get(c, {}).get(lib) for c in cols)
+            growth = fmt_x(large / small) if small and large else ""
+            lines.append(f"| {lib} | " + " | ".join(cells) + f" | {growth} |")
+        lines.append("")
+        for c, n in zip(cols, SIZES):
+            g = med.get(c, {})
+            if "tessera" in g and "lru" in g:
+                checks.append((f"window {op} N={n:,}: lru ÷ tessera ≥ 1.5", g["lru"] / g["tessera"], "≥", 1.5))
+        small, large = (med.get(c, {}).get("tessera") for c in cols)
+        if small and large:
+            checks.append((f"window {op}: tessera 65,536 ÷ 1,024 ≤ 2.0", large / small, "≤", 2.0))
+
+
+def redis_table(redis: dict, lines: list, checks: list) -> None:
+    lines += [
+        f"Server: `{redis.get('server', 'redis-server')}`, started by the bench on 127.0.0.1; "
+        f"{redis.get('pairs', '?')} pairs per measurement.",
+        "",
+        "| concurrency | tessera claim + complete (pairs/s) | tessera, multiplexed (pairs/s) "
+        "| redis-benchmark SET (req/s) | redis-benchmark EVALSHA (req/s) | pairs ÷ SET | multiplexed ÷ SET |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in redis["rows"]:
+        c, pairs, mux = row["concurrency"], row.get("pairs_per_sec"), row.get("multiplexed_pairs_per_sec")
+        set_, evalsha = row.get("redis_benchmark_set"), row.get("redis_benchmark_evalsha")
+        def num(x):
+            return f"{x:,.0f}" if x else "n/a"
+        r1 = pairs / set_ if pairs and set_ else None
+        r2 = mux / set_ if mux and set_ else None
+        lines.append(
+            f"| {c} | {num(pairs)} | {num(mux)} | {num(set_)} | {num(evalsha)} "
+            f"| {fmt_x(r1) if r1 else 'n/a'} | {fmt_x(r2) if r2 else 'n/a'} |"
+        )
+        if r1:
+            checks.append((f"Redis pairs at c={c} ≥ 0.40× SET", r1, "≥", 0.40))
+        if r2 and r1:
+            checks.append((f"Redis multiplexed at c={c} better than pooled", r2 / r1, "≥", 1.0))
+    if redis.get("pipelined_set"):
+        lines.append(f"\n`redis-benchmark -c 50 -P 16 -t set`: {redis['pipelined_set']:,.0f} req/s.")
+    lines.append("")
+
+
+def svg(med: dict, path: Path) -> None:
+    """Horizontal bars, one panel per group, each scaled to its own slowest bar."""
+    panels = [(g, t, TOKEN_LIBS) for g, t in TOKEN_GROUPS[:1] + TOKEN_GROUPS[4:5]]
+    panels += [(f"window-{op}-{n}", f"Window {op}, N = {n:,}", WINDOW_LIBS) for op, _ in WINDOW_OPS for n in SIZES]
+    bar_h, gap, label_w, plot_w, y = 18, 4, 190, 420, 10
+    body = []
+    colour = {"tessera": "#1f77b4", "tessera-registered": "#6baed6"}
+    for group, title, libs in panels:
+        g = med.get(group)
+        if not g:
+            continue
+        rows = [(lib, g[lib]) for lib in libs if lib in g]
+        top = max(v for _, v in rows)
+        body.append(f'<text x="0" y="{y + 14}" font-weight="bold">{title} (median, lower is better)</text>')
+        y += 22
+        for lib, v in rows:
+            w = max(1.0, plot_w * v / top)
+            fill = colour.get(lib, "#9e9e9e" if lib.startswith("floor") else "#ff7f0e")
+            body.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{lib}</text>')
+            body.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{fill}"/>')
+            body.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{fmt_ns(v)}</text>')
+            y += bar_h + gap
+        y += 14
+    width = label_w + plot_w + 90
+    path.write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" '
+        f'font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n'
+        + "\n".join(body)
+        + "\n</svg>\n"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    ap.add_argument("--target", default=default_target, help="cargo target directory of the run")
+    ap.add_argument("--command", default="cargo bench -p tessera-benches", help="command that produced the run")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = ap.parse_args()
+    crit = Path(args.target) / "criterion"
+    med = load_medians(crit)
+    if not med:
+        raise SystemExit(f"no criterion results under {crit}")
+
+    lines, checks = [], []
+    lines += [
+        f"Command: `{args.command}`, then `python3 benches/report.py`.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Medians of one criterion run; every ratio compares numbers of that same run.",
+        "",
+        "![results](benches/results.svg)",
+        "",
+        "### Tokens",
+        "",
+    ]
+    token_tables(med, lines, checks)
+    allocs = load_extra(crit, "allocations")
+    if allocs:
+        lines += ["### Allocations per call (counting global allocator)", ""]
+        alloc_table(allocs, lines, checks)
+    lines += ["### Idempotency window", ""]
+    window_table(med, lines, checks)
+    redis = load_extra(crit, "redis")
+    if redis:
+        lines += ["### Redis store", ""]
+        redis_table(redis, lines, checks)
+
+    summary = ["### Targets", "", "| target | measured | met |", "|---|---:|:---:|"]
+    for name, value, op, bound in checks:
+        ok = value <= bound if op == "≤" else value >= bound
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        summary.append(f"| {name} | {shown} | {'yes' if ok else '**no**'} |")
+    block = "\n".join(summary + [""] + lines).rstrip() + "\n"
+
+    out = Path(args.out)
+    text = out.read_text() if out.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    out.write_text(f"{head}{BEGIN}\n{block}{END}{tail}")
+    svg(med, ROOT / "benches" / "results.svg")
+    print(f"wrote {out} and {ROOT / 'benches' / 'results.svg'}")
+
+
+if __name__ == "__main__":
+    main()
