@@ -186,21 +186,36 @@ pub(crate) struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn peek(&self) -> Option<u8> {
+    pub(crate) const fn new(text: &'a [u8]) -> Self {
+        Scanner { text, pos: 0 }
+    }
+
+    /// The bytes from `start` to the cursor.
+    pub(crate) fn since(&self, start: usize) -> &'a [u8] {
+        self.text.get(start..self.pos).unwrap_or_default()
+    }
+
+    pub(crate) const fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
     }
 
-    fn bump(&mut self) {
+    pub(crate) fn bump(&mut self) {
         self.pos = self.pos.saturating_add(1);
     }
 
-    fn skip_ws(&mut self) {
+    #[inline]
+    pub(crate) fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.bump();
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Result<()> {
+    #[inline]
+    pub(crate) fn expect(&mut self, byte: u8) -> Result<()> {
         self.skip_ws();
         if self.peek() == Some(byte) {
             self.bump();
@@ -211,6 +226,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string value; the cursor must be on whitespace or the opening quote.
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<JsonStr<'a>> {
         self.expect(b'"')?;
         let bytes = self.text;
@@ -303,7 +319,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn number(&mut self) -> Result<()> {
+    pub(crate) fn number(&mut self) -> Result<()> {
         if self.peek() == Some(b'-') {
             self.bump();
         }
@@ -326,7 +342,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<()> {
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Result<()> {
         let end = self.pos.checked_add(word.len()).ok_or(Malformed::Json)?;
         if self.text.get(self.pos..end) == Some(word) {
             self.pos = end;
@@ -379,6 +395,13 @@ impl<'a> Scanner<'a> {
 
     /// Validates and skips one value found at nesting `depth` (its container's depth).
     pub(crate) fn skip_value(&mut self, depth: u32) -> Result<()> {
+        // Scalars, the common case, need no container bookkeeping.
+        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => return self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => return self.number(),
+            _ => {}
+        }
         // Bit i of `stack` is 1 when open container i is an object, 0 for an array.
         let mut stack: u64 = 0;
         let mut open: u32 = 0;

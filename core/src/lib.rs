@@ -23,6 +23,7 @@ pub mod b64;
 #[cfg(not(feature = "testing"))]
 mod b64;
 mod claims;
+mod de;
 mod error;
 pub mod json;
 mod key;

@@ -152,19 +152,15 @@ impl<'b> Verified<'b> {
     /// the payload. A string with escapes cannot be borrowed and is an error
     /// here; see [`Self::deserialize_with`].
     pub fn deserialize<T: Deserialize<'b>>(&self) -> Result<T, Error> {
-        // An empty unescape buffer makes escaped strings an error instead of
-        // handing out raw `\u00e9` sequences as if they were the text.
-        serde_json_core::from_slice_escaped(self.payload, &mut [])
-            .map(|(v, _)| v)
-            .map_err(|_| Error::Claims)
+        self.deserialize_with(&mut [])
     }
 
     /// Like [`Self::deserialize`], but strings with escapes are unescaped in
     /// `scratch` and handed to owning fields (`heapless::String`, `Cow<str>`).
     pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
-        serde_json_core::from_slice_escaped(self.payload, scratch)
-            .map(|(v, _)| v)
-            .map_err(|_| Error::Claims)
+        let mut de =
+            crate::de::Deserializer::new(self.payload, scratch).map_err(|_| Error::Claims)?;
+        T::deserialize(&mut de).map_err(|_| Error::Claims)
     }
 }
 
