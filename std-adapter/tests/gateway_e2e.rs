@@ -295,7 +295,7 @@ async fn exactly_once_storm_across_two_gateways() {
     let gws = [Gateway::start(&up.url(), &["--redis", &redis.url()]), Gateway::start(&up.url(), &["--redis", &redis.url()])];
     let client = Client::new();
     let t = token_for("storm");
-    let urls: Vec<String> = gws.iter().map(|g| g.url("/slow?ms=50")).collect();
+    let urls: Vec<String> = gws.iter().map(|g| g.url("/orders")).collect();
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let (client, url, t) = (client.clone(), urls[i % 2].clone(), t.clone());
