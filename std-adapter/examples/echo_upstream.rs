@@ -19,7 +19,10 @@ use axum::{
 };
 use serde_json::{json, Value};
 
-async fn echo(State(count): State<Arc<AtomicU64>>, req: Request<Body>) -> (StatusCode, Json<Value>) {
+async fn echo(
+    State(count): State<Arc<AtomicU64>>,
+    req: Request<Body>,
+) -> (StatusCode, Json<Value>) {
     let n = count.fetch_add(1, Ordering::SeqCst) + 1;
     let (parts, body) = req.into_parts();
     let body = to_bytes(body, 1024 * 1024).await.unwrap_or_default();
@@ -34,9 +37,13 @@ async fn echo(State(count): State<Arc<AtomicU64>>, req: Request<Body>) -> (Statu
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9000".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9000".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("echo upstream on http://{}", listener.local_addr()?);
-    let app = Router::new().fallback(echo).with_state(Arc::new(AtomicU64::new(0)));
+    let app = Router::new()
+        .fallback(echo)
+        .with_state(Arc::new(AtomicU64::new(0)));
     axum::serve(listener, app).await
 }

@@ -31,8 +31,16 @@ fn python(script: &str, args: &[&str]) -> String {
         "PyJWT is missing: run `python3 -m pip install pyjwt` (CI does this in .ci/test-all): {}",
         String::from_utf8_lossy(&probe.stderr)
     );
-    let out = run("python3", &[&["-c", &format!("import jwt, json, sys\n{script}")], args].concat(), b"");
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        "python3",
+        &[&["-c", &format!("import jwt, json, sys\n{script}")], args].concat(),
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
 }
 
@@ -49,10 +57,30 @@ fn tessera_tokens_decode_in_pyjwt() {
     for alg in ["HS256", "HS384", "HS512"] {
         let out = run(
             env!("CARGO_BIN_EXE_tessera"),
-            &["mint", "--key-file", key_s, "--alg", alg, "--kid", "k7", "--sub", "caf\u{e9}", "--iss", "tessera", "--aud", "api", "--claims", r#"{"n":1}"#],
+            &[
+                "mint",
+                "--key-file",
+                key_s,
+                "--alg",
+                alg,
+                "--kid",
+                "k7",
+                "--sub",
+                "caf\u{e9}",
+                "--iss",
+                "tessera",
+                "--aud",
+                "api",
+                "--claims",
+                r#"{"n":1}"#,
+            ],
             b"",
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let token = String::from_utf8(out.stdout).unwrap();
         let decoded = python(
             "key = open(sys.argv[1], 'rb').read()\n\
@@ -63,7 +91,10 @@ fn tessera_tokens_decode_in_pyjwt() {
         let v: Value = serde_json::from_str(&decoded).unwrap();
         assert_eq!(v["claims"]["sub"], "caf\u{e9}", "{alg}");
         assert_eq!(v["claims"]["n"], 1);
-        assert_eq!((v["header"]["alg"].as_str(), v["header"]["kid"].as_str()), (Some(alg), Some("k7")));
+        assert_eq!(
+            (v["header"]["alg"].as_str(), v["header"]["kid"].as_str()),
+            (Some(alg), Some("k7"))
+        );
     }
     std::fs::remove_file(key).unwrap();
 }
@@ -84,9 +115,21 @@ fn pyjwt_tokens_verify_in_tessera() {
              print(good); print(expired); print(other)",
             &[key_s, alg],
         );
-        let out = run(env!("CARGO_BIN_EXE_tessera"), &["verify", "--key-file", key_s, "--alg", alg, "--aud", "api"], format!("{tokens}\n").as_bytes());
-        assert_eq!(out.status.code(), Some(1), "{alg}: {}", String::from_utf8_lossy(&out.stderr));
-        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let out = run(
+            env!("CARGO_BIN_EXE_tessera"),
+            &["verify", "--key-file", key_s, "--alg", alg, "--aud", "api"],
+            format!("{tokens}\n").as_bytes(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{alg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["valid"], true, "{alg}: {}", lines[0]);
         assert_eq!(lines[0]["claims"]["sub"], "caf\u{e9}");

@@ -38,10 +38,20 @@ impl Gateway {
     fn start(upstream: &str, extra: &[&str]) -> Self {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let key = KeyFile(std::env::temp_dir().join(format!("tessera-gw-{}-{n}.key", std::process::id())));
+        let key = KeyFile(
+            std::env::temp_dir().join(format!("tessera-gw-{}-{n}.key", std::process::id())),
+        );
         std::fs::write(&key.0, SECRET).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", upstream, "--key-file", key.0.to_str().unwrap()])
+            .args([
+                "gateway",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                upstream,
+                "--key-file",
+                key.0.to_str().unwrap(),
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -56,17 +66,30 @@ impl Gateway {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     if v["fields"]["message"] == "listening" {
-                        let _ = tx.send(v["fields"]["addr"].as_str().unwrap().parse::<SocketAddr>().unwrap());
+                        let _ = tx.send(
+                            v["fields"]["addr"]
+                                .as_str()
+                                .unwrap()
+                                .parse::<SocketAddr>()
+                                .unwrap(),
+                        );
                     }
                 }
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("gateway did not start: {:?}", logs.lock().unwrap())
-        });
-        Gateway { child, addr, logs, _key: key }
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("gateway did not start: {:?}", logs.lock().unwrap())
+            });
+        Gateway {
+            child,
+            addr,
+            logs,
+            _key: key,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -86,8 +109,19 @@ impl Drop for Gateway {
 }
 
 /// A request through `gw` with an optional token and key.
-async fn send(client: &Client, gw: &Gateway, method: Method, path: &str, token: Option<&str>, key: Option<&str>, body: &str) -> Response {
-    let mut req = client.request(method, gw.url(path)).body(body.to_owned()).header("x-custom", "kept");
+async fn send(
+    client: &Client,
+    gw: &Gateway,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: &str,
+) -> Response {
+    let mut req = client
+        .request(method, gw.url(path))
+        .body(body.to_owned())
+        .header("x-custom", "kept");
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -99,13 +133,25 @@ async fn send(client: &Client, gw: &Gateway, method: Method, path: &str, token: 
 
 async fn problem(res: Response) -> (StatusCode, String) {
     let status = res.status();
-    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
     let doc: Value = res.json().await.unwrap();
-    (status, doc["type"].as_str().unwrap().trim_start_matches("tag:tessera,2026:").to_owned())
+    (
+        status,
+        doc["type"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("tag:tessera,2026:")
+            .to_owned(),
+    )
 }
 
 fn replayed(res: &Response) -> bool {
-    res.headers().get("idempotent-replayed").is_some_and(|v| v == "true")
+    res.headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true")
 }
 
 /// The paths every store must get right, through one gateway.
@@ -114,66 +160,203 @@ async fn branches(up: &Upstream, gw: &Gateway) {
     let t = token_for("alice");
 
     let health = client.get(gw.url("/healthz")).send().await.unwrap();
-    assert_eq!((health.status(), health.text().await.unwrap()), (StatusCode::OK, "ok\n".to_owned()));
+    assert_eq!(
+        (health.status(), health.text().await.unwrap()),
+        (StatusCode::OK, "ok\n".to_owned())
+    );
 
     // Authentication first: no token is 401 even without a key.
     let res = send(&client, gw, Method::POST, "/orders", None, None, "").await;
     assert_eq!(res.headers()[header::WWW_AUTHENTICATE], "Bearer");
-    assert_eq!(problem(res).await, (StatusCode::UNAUTHORIZED, "unauthorized".into()));
-    let res = send(&client, gw, Method::POST, "/orders", Some("a.b.c"), Some("k"), "").await;
-    assert_eq!(res.headers()[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
+    assert_eq!(
+        problem(res).await,
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    let res = send(
+        &client,
+        gw,
+        Method::POST,
+        "/orders",
+        Some("a.b.c"),
+        Some("k"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        res.headers()[header::WWW_AUTHENTICATE],
+        r#"Bearer error="invalid_token""#
+    );
     let res = send(&client, gw, Method::POST, "/orders", Some(&t), None, "").await;
-    assert_eq!(problem(res).await, (StatusCode::BAD_REQUEST, "idempotency-key-missing".into()));
-    let res = send(&client, gw, Method::POST, "/orders", Some(&t), Some("\"unterminated"), "").await;
-    assert_eq!(problem(res).await, (StatusCode::BAD_REQUEST, "idempotency-key-malformed".into()));
+    assert_eq!(
+        problem(res).await,
+        (StatusCode::BAD_REQUEST, "idempotency-key-missing".into())
+    );
+    let res = send(
+        &client,
+        gw,
+        Method::POST,
+        "/orders",
+        Some(&t),
+        Some("\"unterminated"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem(res).await,
+        (StatusCode::BAD_REQUEST, "idempotency-key-malformed".into())
+    );
     let no_sub = token(&json!({"exp": now() + 60}));
-    let res = send(&client, gw, Method::PATCH, "/orders", Some(&no_sub), Some("k"), "").await;
-    assert_eq!(problem(res).await, (StatusCode::FORBIDDEN, "token-without-subject".into()));
+    let res = send(
+        &client,
+        gw,
+        Method::PATCH,
+        "/orders",
+        Some(&no_sub),
+        Some("k"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem(res).await,
+        (StatusCode::FORBIDDEN, "token-without-subject".into())
+    );
     assert_eq!(up.hits(), 0, "no refused request reached the upstream");
 
     // First run, then replay: the upstream count does not move.
-    let first = send(&client, gw, Method::POST, "/orders?page=2", Some(&t), Some("order-1"), "{\"qty\":3}").await;
+    let first = send(
+        &client,
+        gw,
+        Method::POST,
+        "/orders?page=2",
+        Some(&t),
+        Some("order-1"),
+        "{\"qty\":3}",
+    )
+    .await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(!replayed(&first));
     let location = first.headers()[header::LOCATION].clone();
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["method"], "POST");
-    assert_eq!((first["path"].as_str(), first["query"].as_str()), (Some("/orders"), Some("page=2")));
-    assert_eq!((first["body"].as_str(), first["x_custom"].as_str()), (Some("{\"qty\":3}"), Some("kept")));
+    assert_eq!(
+        (first["path"].as_str(), first["query"].as_str()),
+        (Some("/orders"), Some("page=2"))
+    );
+    assert_eq!(
+        (first["body"].as_str(), first["x_custom"].as_str()),
+        (Some("{\"qty\":3}"), Some("kept"))
+    );
     assert_eq!(first["authorization"], true);
-    let retry = send(&client, gw, Method::POST, "/orders?page=2", Some(&t), Some("\"order-1\""), "{\"qty\":3}").await;
+    let retry = send(
+        &client,
+        gw,
+        Method::POST,
+        "/orders?page=2",
+        Some(&t),
+        Some("\"order-1\""),
+        "{\"qty\":3}",
+    )
+    .await;
     assert!(replayed(&retry));
-    assert_eq!((retry.status(), &retry.headers()[header::LOCATION]), (StatusCode::CREATED, &location));
+    assert_eq!(
+        (retry.status(), &retry.headers()[header::LOCATION]),
+        (StatusCode::CREATED, &location)
+    );
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
     assert_eq!(up.hits(), 1);
 
     // Same key, another request: 422.
-    let res = send(&client, gw, Method::POST, "/orders?page=2", Some(&t), Some("order-1"), "{\"qty\":4}").await;
-    assert_eq!(problem(res).await, (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused".into()));
+    let res = send(
+        &client,
+        gw,
+        Method::POST,
+        "/orders?page=2",
+        Some(&t),
+        Some("order-1"),
+        "{\"qty\":4}",
+    )
+    .await;
+    assert_eq!(
+        problem(res).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused".into()
+        )
+    );
 
     // Still running: 409, then the finished response is replayed.
     let slow = tokio::spawn({
         let (client, url, t) = (client.clone(), gw.url("/slow?ms=600"), t.clone());
-        async move { client.post(url).bearer_auth(t).header("idempotency-key", "slow").send().await.unwrap().status() }
+        async move {
+            client
+                .post(url)
+                .bearer_auth(t)
+                .header("idempotency-key", "slow")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let res = send(&client, gw, Method::POST, "/slow?ms=600", Some(&t), Some("slow"), "").await;
-    assert_eq!(problem(res).await, (StatusCode::CONFLICT, "idempotency-key-in-flight".into()));
+    let res = send(
+        &client,
+        gw,
+        Method::POST,
+        "/slow?ms=600",
+        Some(&t),
+        Some("slow"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem(res).await,
+        (StatusCode::CONFLICT, "idempotency-key-in-flight".into())
+    );
     assert_eq!(slow.await.unwrap(), StatusCode::CREATED);
-    assert!(replayed(&send(&client, gw, Method::POST, "/slow?ms=600", Some(&t), Some("slow"), "").await));
+    assert!(replayed(
+        &send(
+            &client,
+            gw,
+            Method::POST,
+            "/slow?ms=600",
+            Some(&t),
+            Some("slow"),
+            ""
+        )
+        .await
+    ));
     assert_eq!(up.hits(), 2);
 
     // An upstream 5xx is passed through and releases the key.
     for _ in 0..2 {
-        let res = send(&client, gw, Method::POST, "/fail", Some(&t), Some("fails"), "").await;
+        let res = send(
+            &client,
+            gw,
+            Method::POST,
+            "/fail",
+            Some(&t),
+            Some("fails"),
+            "",
+        )
+        .await;
         assert!(!replayed(&res));
-        assert_eq!((res.status(), res.text().await.unwrap()), (StatusCode::INTERNAL_SERVER_ERROR, "upstream failed".into()));
+        assert_eq!(
+            (res.status(), res.text().await.unwrap()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "upstream failed".into())
+        );
     }
     assert_eq!(up.hits(), 4);
 
     // Other methods pass without a key, each one run.
     for method in [Method::GET, Method::HEAD, Method::PUT, Method::DELETE] {
-        assert_eq!(send(&client, gw, method.clone(), "/orders", Some(&t), None, "").await.status(), StatusCode::CREATED, "{method}");
+        assert_eq!(
+            send(&client, gw, method.clone(), "/orders", Some(&t), None, "")
+                .await
+                .status(),
+            StatusCode::CREATED,
+            "{method}"
+        );
     }
     assert_eq!(up.hits(), 8);
 }
@@ -184,8 +367,15 @@ async fn in_memory_gateway_branches() {
     let gw = Gateway::start(&up.url(), &[]);
     branches(&up, &gw).await;
     let logs = gw.logs();
-    assert!(logs.iter().any(|l| l.contains("\"store\":\"memory\"")), "{logs:?}");
-    assert!(logs.iter().any(|l| l.contains("\"replayed\":true") && l.contains("\"status\":201")), "{logs:?}");
+    assert!(
+        logs.iter().any(|l| l.contains("\"store\":\"memory\"")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("\"replayed\":true") && l.contains("\"status\":201")),
+        "{logs:?}"
+    );
 }
 
 #[tokio::test]
@@ -202,10 +392,41 @@ async fn ttl_expiry(extra: &[&str]) {
     let gw = Gateway::start(&up.url(), &[&["--ttl", "1"], extra].concat());
     let client = Client::new();
     let t = token_for("alice");
-    assert!(!replayed(&send(&client, &gw, Method::POST, "/orders", Some(&t), Some("k"), "").await));
-    assert!(replayed(&send(&client, &gw, Method::POST, "/orders", Some(&t), Some("k"), "").await));
+    assert!(!replayed(
+        &send(
+            &client,
+            &gw,
+            Method::POST,
+            "/orders",
+            Some(&t),
+            Some("k"),
+            ""
+        )
+        .await
+    ));
+    assert!(replayed(
+        &send(
+            &client,
+            &gw,
+            Method::POST,
+            "/orders",
+            Some(&t),
+            Some("k"),
+            ""
+        )
+        .await
+    ));
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    let after = send(&client, &gw, Method::POST, "/orders", Some(&t), Some("k"), "").await;
+    let after = send(
+        &client,
+        &gw,
+        Method::POST,
+        "/orders",
+        Some(&t),
+        Some("k"),
+        "",
+    )
+    .await;
     assert!(!replayed(&after), "after the TTL the key runs again");
     assert_eq!(after.json::<Value>().await.unwrap()["n"], 2);
     assert_eq!(up.hits(), 2);
@@ -231,9 +452,21 @@ async fn an_unreachable_upstream_is_502_and_releases_the_key() {
     let client = Client::new();
     let t = token_for("alice");
     for _ in 0..2 {
-        let res = send(&client, &gw, Method::POST, "/orders", Some(&t), Some("k"), "").await;
+        let res = send(
+            &client,
+            &gw,
+            Method::POST,
+            "/orders",
+            Some(&t),
+            Some("k"),
+            "",
+        )
+        .await;
         assert!(!replayed(&res));
-        assert_eq!(problem(res).await, (StatusCode::BAD_GATEWAY, "upstream-unreachable".into()));
+        assert_eq!(
+            problem(res).await,
+            (StatusCode::BAD_GATEWAY, "upstream-unreachable".into())
+        );
     }
 }
 
@@ -244,10 +477,29 @@ async fn an_unavailable_redis_is_503_with_retry_after() {
     let gw = Gateway::start(&up.url(), &["--redis", &redis.url()]);
     redis.kill().unwrap();
     let client = Client::new();
-    let res = send(&client, &gw, Method::POST, "/orders", Some(&token_for("a")), Some("k"), "").await;
+    let res = send(
+        &client,
+        &gw,
+        Method::POST,
+        "/orders",
+        Some(&token_for("a")),
+        Some("k"),
+        "",
+    )
+    .await;
     assert_eq!(res.headers()[header::RETRY_AFTER], "1");
-    assert_eq!(problem(res).await, (StatusCode::SERVICE_UNAVAILABLE, "idempotency-store-unavailable".into()));
-    assert_eq!(up.hits(), 0, "a store that cannot decide never runs the request");
+    assert_eq!(
+        problem(res).await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "idempotency-store-unavailable".into()
+        )
+    );
+    assert_eq!(
+        up.hits(),
+        0,
+        "a store that cannot decide never runs the request"
+    );
 }
 
 #[tokio::test]
@@ -257,10 +509,35 @@ async fn request_bodies_over_the_limit_are_413() {
     let client = Client::new();
     let t = token_for("alice");
     for (method, key) in [(Method::PUT, None), (Method::POST, Some("k"))] {
-        let res = send(&client, &gw, method, "/orders", Some(&t), key, &"x".repeat(101)).await;
-        assert_eq!(problem(res).await, (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large".into()));
+        let res = send(
+            &client,
+            &gw,
+            method,
+            "/orders",
+            Some(&t),
+            key,
+            &"x".repeat(101),
+        )
+        .await;
+        assert_eq!(
+            problem(res).await,
+            (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large".into())
+        );
     }
-    assert_eq!(send(&client, &gw, Method::PUT, "/orders", Some(&t), None, &"x".repeat(100)).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        send(
+            &client,
+            &gw,
+            Method::PUT,
+            "/orders",
+            Some(&t),
+            None,
+            &"x".repeat(100)
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
     assert_eq!(up.hits(), 1);
 }
 
@@ -271,17 +548,36 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
     let client = Client::new();
     let slow = tokio::spawn({
         let (client, url) = (client.clone(), gw.url("/slow?ms=700"));
-        async move { client.put(url).bearer_auth(token_for("a")).send().await.unwrap().status() }
+        async move {
+            client
+                .put(url)
+                .bearer_auth(token_for("a"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     });
     tokio::time::sleep(Duration::from_millis(250)).await;
     let pid = gw.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    assert_eq!(slow.await.unwrap(), StatusCode::CREATED, "the request in flight completes");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(
+        slow.await.unwrap(),
+        StatusCode::CREATED,
+        "the request in flight completes"
+    );
     let status = tokio::task::spawn_blocking(move || {
         let status = gw.child.wait().unwrap();
         (status, gw.logs())
     });
-    let (status, logs) = tokio::time::timeout(Duration::from_secs(10), status).await.unwrap().unwrap();
+    let (status, logs) = tokio::time::timeout(Duration::from_secs(10), status)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "{status:?}");
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }
@@ -292,7 +588,10 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
 async fn exactly_once_storm_across_two_gateways() {
     let redis = RedisServer::start().unwrap();
     let up = Upstream::start().await;
-    let gws = [Gateway::start(&up.url(), &["--redis", &redis.url()]), Gateway::start(&up.url(), &["--redis", &redis.url()])];
+    let gws = [
+        Gateway::start(&up.url(), &["--redis", &redis.url()]),
+        Gateway::start(&up.url(), &["--redis", &redis.url()]),
+    ];
     let client = Client::new();
     let t = token_for("storm");
     let urls: Vec<String> = gws.iter().map(|g| g.url("/orders")).collect();
@@ -300,7 +599,14 @@ async fn exactly_once_storm_across_two_gateways() {
         .map(|i| {
             let (client, url, t) = (client.clone(), urls[i % 2].clone(), t.clone());
             tokio::spawn(async move {
-                let res = client.post(url).bearer_auth(t).header("idempotency-key", "storm-1").body("same body").send().await.unwrap();
+                let res = client
+                    .post(url)
+                    .bearer_auth(t)
+                    .header("idempotency-key", "storm-1")
+                    .body("same body")
+                    .send()
+                    .await
+                    .unwrap();
                 (res.status(), replayed(&res))
             })
         })
@@ -314,7 +620,11 @@ async fn exactly_once_storm_across_two_gateways() {
             other => panic!("unexpected answer {other:?}"),
         }
     }
-    assert_eq!(up.hits(), 1, "fresh {fresh}, replays {replays}, conflicts {conflicts}");
+    assert_eq!(
+        up.hits(),
+        1,
+        "fresh {fresh}, replays {replays}, conflicts {conflicts}"
+    );
     assert_eq!(fresh, 1);
     assert_eq!(fresh + replays + conflicts, 200);
     eprintln!("storm: 1 run, {replays} replays, {conflicts} conflicts");

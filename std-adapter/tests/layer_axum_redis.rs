@@ -21,13 +21,23 @@ use tessera_std::{
     testkit::RedisServer,
 };
 
-async fn create(State(count): State<Arc<AtomicUsize>>, token: VerifiedToken, Json(order): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn create(
+    State(count): State<Arc<AtomicUsize>>,
+    token: VerifiedToken,
+    Json(order): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-    (StatusCode::CREATED, Json(json!({"id": n, "owner": token.sub(), "order": order})))
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": n, "owner": token.sub(), "order": order})),
+    )
 }
 
 async fn serve(redis_url: &str) -> (String, Arc<AtomicUsize>) {
-    let config = RedisConfig { timeout: Duration::from_millis(200), ..RedisConfig::new(b"layer test digest secret".to_vec()) };
+    let config = RedisConfig {
+        timeout: Duration::from_millis(200),
+        ..RedisConfig::new(b"layer test digest secret".to_vec())
+    };
     let store = Arc::new(RedisStore::connect(redis_url, config).await.unwrap());
     let count = Arc::new(AtomicUsize::new(0));
     let app = Router::new()
@@ -47,19 +57,30 @@ async fn axum_app_over_redis_runs_each_key_once_per_subject() {
     let (url, count) = serve(&redis.url()).await;
     let client = Client::new();
     let post = |sub: &str, key: &str, qty: u32| {
-        client.post(&url).bearer_auth(token_for(sub)).header("idempotency-key", key).json(&json!({"qty": qty})).send()
+        client
+            .post(&url)
+            .bearer_auth(token_for(sub))
+            .header("idempotency-key", key)
+            .json(&json!({"qty": qty}))
+            .send()
     };
     let first = post("alice", "a-1", 1).await.unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.unwrap();
-    assert_eq!((first["id"].as_u64(), first["owner"].as_str()), (Some(1), Some("alice")));
+    assert_eq!(
+        (first["id"].as_u64(), first["owner"].as_str()),
+        (Some(1), Some("alice"))
+    );
 
     let retry = post("alice", "a-1", 1).await.unwrap();
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert_eq!(retry.headers()["content-type"], "application/json");
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
 
-    assert_eq!(post("alice", "a-1", 2).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post("alice", "a-1", 2).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let bob = post("bob", "a-1", 1).await.unwrap();
     assert_eq!(bob.json::<Value>().await.unwrap()["owner"], "bob");
     assert_eq!(count.load(Ordering::SeqCst), 2);
@@ -71,13 +92,27 @@ async fn a_paused_redis_is_503_and_never_runs_the_handler() {
     let (url, count) = serve(&redis.url()).await;
     let client = Client::new();
     redis.pause().unwrap();
-    let res = client.post(&url).bearer_auth(token_for("a")).header("idempotency-key", "p").json(&json!({})).send().await.unwrap();
+    let res = client
+        .post(&url)
+        .bearer_auth(token_for("a"))
+        .header("idempotency-key", "p")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     redis.resume().unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()["retry-after"], "1");
     assert_eq!(count.load(Ordering::SeqCst), 0);
     // Once Redis answers again, the key runs.
-    let res = client.post(&url).bearer_auth(token_for("a")).header("idempotency-key", "p").json(&json!({})).send().await.unwrap();
+    let res = client
+        .post(&url)
+        .bearer_auth(token_for("a"))
+        .header("idempotency-key", "p")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }

@@ -30,14 +30,19 @@ struct Rig {
 }
 
 impl Rig {
-    fn with(layer: impl FnOnce(IdempotencyLayer<MemoryStore>) -> IdempotencyLayer<MemoryStore>) -> Self {
+    fn with(
+        layer: impl FnOnce(IdempotencyLayer<MemoryStore>) -> IdempotencyLayer<MemoryStore>,
+    ) -> Self {
         let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
         let hits = Arc::new(AtomicUsize::new(0));
         let svc = ServiceBuilder::new()
             .layer(BearerAuthLayer::new(ring()))
             .layer(layer(IdempotencyLayer::new(store)))
             .service(upstream_app(Arc::clone(&hits)));
-        Rig { svc: BoxCloneService::new(svc), hits }
+        Rig {
+            svc: BoxCloneService::new(svc),
+            hits,
+        }
     }
 
     fn new() -> Self {
@@ -61,10 +66,26 @@ fn problem(r: &(StatusCode, http::HeaderMap, String)) -> String {
 async fn first_request_runs_and_a_retry_is_replayed() {
     let rig = Rig::new();
     let t = token_for("alice");
-    let first = rig.send(request("POST", "/orders?x=1", Some(&t), Some("k1"), "{\"qty\":1}")).await;
+    let first = rig
+        .send(request(
+            "POST",
+            "/orders?x=1",
+            Some(&t),
+            Some("k1"),
+            "{\"qty\":1}",
+        ))
+        .await;
     assert_eq!(first.0, StatusCode::CREATED);
     assert!(!first.1.contains_key(IDEMPOTENT_REPLAYED));
-    let retry = rig.send(request("POST", "/orders?x=1", Some(&t), Some("\"k1\""), "{\"qty\":1}")).await;
+    let retry = rig
+        .send(request(
+            "POST",
+            "/orders?x=1",
+            Some(&t),
+            Some("\"k1\""),
+            "{\"qty\":1}",
+        ))
+        .await;
     assert_eq!(rig.hits(), 1, "the retry must not reach the inner service");
     assert_eq!(retry.0, StatusCode::CREATED);
     assert_eq!(retry.2, first.2);
@@ -73,17 +94,36 @@ async fn first_request_runs_and_a_retry_is_replayed() {
     assert_eq!(retry.1[header::CONTENT_TYPE], "application/json");
     assert!(first.1.contains_key(header::SET_COOKIE) && !retry.1.contains_key(header::SET_COOKIE));
     let echo: Value = serde_json::from_str(&retry.2).unwrap();
-    assert_eq!((echo["n"].as_u64(), echo["body"].as_str()), (Some(1), Some("{\"qty\":1}")));
+    assert_eq!(
+        (echo["n"].as_u64(), echo["body"].as_str()),
+        (Some(1), Some("{\"qty\":1}"))
+    );
 }
 
 #[tokio::test]
 async fn same_key_for_another_request_is_422() {
     let rig = Rig::new();
     let t = token_for("alice");
-    assert_eq!(rig.send(request("POST", "/orders?x=1", Some(&t), Some("k"), "a")).await.0, StatusCode::CREATED);
-    for (method, uri, body) in [("POST", "/orders?x=1", "b"), ("POST", "/orders?x=2", "a"), ("POST", "/other?x=1", "a"), ("PATCH", "/orders?x=1", "a")] {
-        let r = rig.send(request(method, uri, Some(&t), Some("k"), body)).await;
-        assert_eq!(problem(&r), "tag:tessera,2026:idempotency-key-reused", "{method} {uri} {body}");
+    assert_eq!(
+        rig.send(request("POST", "/orders?x=1", Some(&t), Some("k"), "a"))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    for (method, uri, body) in [
+        ("POST", "/orders?x=1", "b"),
+        ("POST", "/orders?x=2", "a"),
+        ("POST", "/other?x=1", "a"),
+        ("PATCH", "/orders?x=1", "a"),
+    ] {
+        let r = rig
+            .send(request(method, uri, Some(&t), Some("k"), body))
+            .await;
+        assert_eq!(
+            problem(&r),
+            "tag:tessera,2026:idempotency-key-reused",
+            "{method} {uri} {body}"
+        );
         assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY);
     }
     assert_eq!(rig.hits(), 1);
@@ -93,7 +133,15 @@ async fn same_key_for_another_request_is_422() {
 async fn keys_are_scoped_by_subject() {
     let rig = Rig::new();
     for sub in ["alice", "bob"] {
-        let r = rig.send(request("POST", "/orders", Some(&token_for(sub)), Some("shared"), "x")).await;
+        let r = rig
+            .send(request(
+                "POST",
+                "/orders",
+                Some(&token_for(sub)),
+                Some("shared"),
+                "x",
+            ))
+            .await;
         assert!(!r.1.contains_key(IDEMPOTENT_REPLAYED), "{sub}");
     }
     assert_eq!(rig.hits(), 2);
@@ -103,13 +151,41 @@ async fn keys_are_scoped_by_subject() {
 async fn missing_and_malformed_keys_are_400_and_authentication_comes_first() {
     let rig = Rig::new();
     let t = token_for("alice");
-    let missing = rig.send(request("POST", "/orders", Some(&t), None, "")).await;
-    assert_eq!((missing.0, problem(&missing).as_str()), (StatusCode::BAD_REQUEST, "tag:tessera,2026:idempotency-key-missing"));
+    let missing = rig
+        .send(request("POST", "/orders", Some(&t), None, ""))
+        .await;
+    assert_eq!(
+        (missing.0, problem(&missing).as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "tag:tessera,2026:idempotency-key-missing"
+        )
+    );
     for bad in ["\"open", "two words", "\"\"", &"k".repeat(256)] {
-        let r = rig.send(request("PATCH", "/orders", Some(&t), Some(bad), "")).await;
-        assert_eq!((r.0, problem(&r).as_str()), (StatusCode::BAD_REQUEST, "tag:tessera,2026:idempotency-key-malformed"), "{bad}");
+        let r = rig
+            .send(request("PATCH", "/orders", Some(&t), Some(bad), ""))
+            .await;
+        assert_eq!(
+            (r.0, problem(&r).as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                "tag:tessera,2026:idempotency-key-malformed"
+            ),
+            "{bad}"
+        );
     }
-    assert_eq!(rig.send(request("POST", "/orders", Some(&t), Some(&"k".repeat(255)), "")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        rig.send(request(
+            "POST",
+            "/orders",
+            Some(&t),
+            Some(&"k".repeat(255)),
+            ""
+        ))
+        .await
+        .0,
+        StatusCode::CREATED
+    );
     let unauthenticated = rig.send(request("POST", "/orders", None, None, "")).await;
     assert_eq!(unauthenticated.0, StatusCode::UNAUTHORIZED);
     assert_eq!(rig.hits(), 1);
@@ -120,7 +196,9 @@ async fn other_methods_pass_without_a_key() {
     let rig = Rig::new();
     let t = token_for("alice");
     for method in ["GET", "HEAD", "PUT", "DELETE"] {
-        let r = rig.send(request(method, "/orders", Some(&t), None, "")).await;
+        let r = rig
+            .send(request(method, "/orders", Some(&t), None, ""))
+            .await;
         assert_eq!(r.0, StatusCode::CREATED, "{method}");
     }
     assert_eq!(rig.hits(), 4);
@@ -131,7 +209,12 @@ async fn optional_keys_when_configured() {
     let rig = Rig::with(|l| l.require_key(false));
     let t = token_for("alice");
     for _ in 0..2 {
-        assert_eq!(rig.send(request("POST", "/orders", Some(&t), None, "")).await.0, StatusCode::CREATED);
+        assert_eq!(
+            rig.send(request("POST", "/orders", Some(&t), None, ""))
+                .await
+                .0,
+            StatusCode::CREATED
+        );
     }
     assert_eq!(rig.hits(), 2, "without a key, nothing is deduplicated");
 }
@@ -140,9 +223,22 @@ async fn optional_keys_when_configured() {
 async fn a_token_without_subject_is_403() {
     let rig = Rig::new();
     let t = token(&json!({"exp": now() + 60}));
-    let r = rig.send(request("POST", "/orders", Some(&t), Some("k"), "")).await;
-    assert_eq!((r.0, problem(&r).as_str()), (StatusCode::FORBIDDEN, "tag:tessera,2026:token-without-subject"));
-    assert_eq!(rig.send(request("GET", "/orders", Some(&t), None, "")).await.0, StatusCode::CREATED);
+    let r = rig
+        .send(request("POST", "/orders", Some(&t), Some("k"), ""))
+        .await;
+    assert_eq!(
+        (r.0, problem(&r).as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "tag:tessera,2026:token-without-subject"
+        )
+    );
+    assert_eq!(
+        rig.send(request("GET", "/orders", Some(&t), None, ""))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
@@ -152,13 +248,30 @@ async fn a_key_still_running_is_409() {
     let slow = tokio::spawn({
         let svc = rig.svc.clone();
         let t = t.clone();
-        async move { read(svc.oneshot(request("POST", "/slow?ms=400", Some(&t), Some("k"), "")).await.unwrap()).await }
+        async move {
+            read(
+                svc.oneshot(request("POST", "/slow?ms=400", Some(&t), Some("k"), ""))
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let r = rig.send(request("POST", "/slow?ms=400", Some(&t), Some("k"), "")).await;
-    assert_eq!((r.0, problem(&r).as_str()), (StatusCode::CONFLICT, "tag:tessera,2026:idempotency-key-in-flight"));
+    let r = rig
+        .send(request("POST", "/slow?ms=400", Some(&t), Some("k"), ""))
+        .await;
+    assert_eq!(
+        (r.0, problem(&r).as_str()),
+        (
+            StatusCode::CONFLICT,
+            "tag:tessera,2026:idempotency-key-in-flight"
+        )
+    );
     assert_eq!(slow.await.unwrap().0, StatusCode::CREATED);
-    let after = rig.send(request("POST", "/slow?ms=400", Some(&t), Some("k"), "")).await;
+    let after = rig
+        .send(request("POST", "/slow?ms=400", Some(&t), Some("k"), ""))
+        .await;
     assert_eq!(after.1[IDEMPOTENT_REPLAYED], "true");
     assert_eq!(rig.hits(), 1);
 }
@@ -168,8 +281,13 @@ async fn a_5xx_releases_the_key() {
     let rig = Rig::new();
     let t = token_for("alice");
     for _ in 0..2 {
-        let r = rig.send(request("POST", "/fail", Some(&t), Some("k"), "")).await;
-        assert_eq!((r.0, r.2.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "upstream failed"));
+        let r = rig
+            .send(request("POST", "/fail", Some(&t), Some("k"), ""))
+            .await;
+        assert_eq!(
+            (r.0, r.2.as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "upstream failed")
+        );
         assert!(!r.1.contains_key(IDEMPOTENT_REPLAYED));
     }
     assert_eq!(rig.hits(), 2, "each retry after a 5xx runs again");
@@ -178,20 +296,34 @@ async fn a_5xx_releases_the_key() {
 #[tokio::test]
 async fn an_inner_error_releases_the_key() {
     let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
-    let layer = ServiceBuilder::new().layer(BearerAuthLayer::new(ring())).layer(IdempotencyLayer::new(store));
-    let (mut svc, mut handle) = tower_test::mock::spawn_layer::<Request<Body>, Response<Body>, _>(layer);
+    let layer = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(ring()))
+        .layer(IdempotencyLayer::new(store));
+    let (mut svc, mut handle) =
+        tower_test::mock::spawn_layer::<Request<Body>, Response<Body>, _>(layer);
     let t = token_for("alice");
     for attempt in 0..2 {
         assert!(svc.poll_ready::<Request<Body>>().is_ready());
         let fut = svc.call(request("POST", "/orders", Some(&t), Some("k"), "x"));
         let answer = tokio::spawn(fut);
-        let (req, send) = handle.next_request().await.expect("the inner service is called on every attempt");
+        let (req, send) = handle
+            .next_request()
+            .await
+            .expect("the inner service is called on every attempt");
         assert_eq!(req.uri(), "/orders");
         if attempt == 0 {
             send.send_error(std::io::Error::other("connection reset"));
-            assert_eq!(answer.await.unwrap().unwrap_err().to_string(), "connection reset");
+            assert_eq!(
+                answer.await.unwrap().unwrap_err().to_string(),
+                "connection reset"
+            );
         } else {
-            send.send_response(Response::builder().status(201).body(Body::from("ok")).unwrap());
+            send.send_response(
+                Response::builder()
+                    .status(201)
+                    .body(Body::from("ok"))
+                    .unwrap(),
+            );
             assert_eq!(answer.await.unwrap().unwrap().status(), StatusCode::CREATED);
         }
     }
@@ -201,18 +333,47 @@ async fn an_inner_error_releases_the_key() {
 async fn request_body_over_the_limit_is_413() {
     let rig = Rig::with(|l| l.max_request_bytes(16));
     let t = token_for("alice");
-    let r = rig.send(request("POST", "/orders", Some(&t), Some("k"), &"x".repeat(17))).await;
-    assert_eq!((r.0, problem(&r).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "tag:tessera,2026:body-too-large"));
-    assert_eq!(rig.send(request("POST", "/orders", Some(&t), Some("k"), &"x".repeat(16))).await.0, StatusCode::CREATED);
+    let r = rig
+        .send(request(
+            "POST",
+            "/orders",
+            Some(&t),
+            Some("k"),
+            &"x".repeat(17),
+        ))
+        .await;
+    assert_eq!(
+        (r.0, problem(&r).as_str()),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "tag:tessera,2026:body-too-large"
+        )
+    );
+    assert_eq!(
+        rig.send(request(
+            "POST",
+            "/orders",
+            Some(&t),
+            Some("k"),
+            &"x".repeat(16)
+        ))
+        .await
+        .0,
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
 async fn a_response_too_large_to_store_reaches_the_client_and_retries_get_its_status() {
     let rig = Rig::with(|l| l.max_stored_body(1024));
     let t = token_for("alice");
-    let first = rig.send(request("POST", "/big?kib=8", Some(&t), Some("k"), "")).await;
+    let first = rig
+        .send(request("POST", "/big?kib=8", Some(&t), Some("k"), ""))
+        .await;
     assert_eq!((first.0, first.2.len()), (StatusCode::OK, 8 * 1024));
-    let retry = rig.send(request("POST", "/big?kib=8", Some(&t), Some("k"), "")).await;
+    let retry = rig
+        .send(request("POST", "/big?kib=8", Some(&t), Some("k"), ""))
+        .await;
     assert_eq!(retry.1[IDEMPOTENT_REPLAYED], "true");
     assert_eq!(problem(&retry), "tag:tessera,2026:response-not-stored");
     assert_eq!(rig.hits(), 1);
@@ -223,8 +384,16 @@ async fn a_stamp_far_in_the_future_is_refused() {
     let rig = Rig::new();
     // `iat` is the store stamp; more than the allowed skew (60 s) ahead is refused.
     let t = token(&json!({"sub": "alice", "iat": now() + 3600, "exp": now() + 7200}));
-    let r = rig.send(request("POST", "/orders", Some(&t), Some("k"), "")).await;
-    assert_eq!((r.0, problem(&r).as_str()), (StatusCode::CONFLICT, "tag:tessera,2026:idempotency-key-stale"));
+    let r = rig
+        .send(request("POST", "/orders", Some(&t), Some("k"), ""))
+        .await;
+    assert_eq!(
+        (r.0, problem(&r).as_str()),
+        (
+            StatusCode::CONFLICT,
+            "tag:tessera,2026:idempotency-key-stale"
+        )
+    );
     assert_eq!(rig.hits(), 0);
 }
 
@@ -236,7 +405,15 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
     let t = token_for("alice");
     let mut full = None;
     for i in 0..1100 {
-        let r = rig.send(request("POST", "/orders", Some(&t), Some(&format!("key-{i}")), "")).await;
+        let r = rig
+            .send(request(
+                "POST",
+                "/orders",
+                Some(&t),
+                Some(&format!("key-{i}")),
+                "",
+            ))
+            .await;
         if r.0 == StatusCode::SERVICE_UNAVAILABLE {
             full = Some((i, r));
             break;
@@ -244,11 +421,19 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
         assert_eq!(r.0, StatusCode::CREATED);
     }
     let (i, r) = full.expect("a 1024-record store must refuse within 1100 keys");
-    assert_eq!(problem(&r), "tag:tessera,2026:idempotency-store-unavailable");
+    assert_eq!(
+        problem(&r),
+        "tag:tessera,2026:idempotency-store-unavailable"
+    );
     assert_eq!(r.1[header::RETRY_AFTER], "2");
     assert_eq!(rig.hits(), i, "the refused request did not run");
     // Earlier keys are still replayed, not run again.
-    let again = rig.send(request("POST", "/orders", Some(&t), Some("key-0"), "")).await;
-    assert_eq!((again.0, again.1.get(IDEMPOTENT_REPLAYED).is_some()), (StatusCode::CREATED, true));
+    let again = rig
+        .send(request("POST", "/orders", Some(&t), Some("key-0"), ""))
+        .await;
+    assert_eq!(
+        (again.0, again.1.get(IDEMPOTENT_REPLAYED).is_some()),
+        (StatusCode::CREATED, true)
+    );
     assert_eq!(rig.hits(), i);
 }

@@ -57,7 +57,9 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(25);
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
     let auth = BearerAuthLayer::new(ring);
-    let auth = auth.leeway(args.leeway).map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
+    let auth = auth
+        .leeway(args.leeway)
+        .map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
     let auth = match &args.iss {
         Some(iss) => auth.issuer(iss),
         None => auth,
@@ -68,21 +70,31 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     };
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
     let proxy = Proxy::new(upstream, args.max_body_bytes, UPSTREAM_TIMEOUT);
-    let config = StoreConfig { ttl: Duration::from_secs(args.ttl), ..StoreConfig::default() };
+    let config = StoreConfig {
+        ttl: Duration::from_secs(args.ttl),
+        ..StoreConfig::default()
+    };
     if args.ttl == 0 {
         return Err(Failure("--ttl must be at least 1 second".into()));
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     init_logs();
     runtime.block_on(async {
         match &args.redis {
             None => {
-                let store = MemoryStore::new(args.capacity, config).map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
+                let store = MemoryStore::new(args.capacity, config)
+                    .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
                 serve(args, auth, proxy, store, "memory").await
             }
             Some(url) => {
-                let redis = RedisConfig { store: config, ..RedisConfig::new(key_digest) };
-                let store = RedisStore::connect(url, redis).await.map_err(|e| Failure(format!("--redis {url}: {e}")))?;
+                let redis = RedisConfig {
+                    store: config,
+                    ..RedisConfig::new(key_digest)
+                };
+                let store = RedisStore::connect(url, redis)
+                    .await
+                    .map_err(|e| Failure(format!("--redis {url}: {e}")))?;
                 serve(args, auth, proxy, store, "redis").await
             }
         }
@@ -97,17 +109,28 @@ async fn serve<St: IdempotencyStore>(
     kind: &'static str,
 ) -> Result<(), Failure> {
     let idempotency = IdempotencyLayer::new(Arc::new(store)).max_request_bytes(args.max_body_bytes);
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
-    let addr = listener.local_addr().map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
     tracing::info!(%addr, upstream = args.upstream, store = kind, "listening");
     let app = gateway::router(auth, idempotency, proxy);
-    gateway::serve(listener, app, gateway::shutdown_signal()).await.map_err(|e| Failure(format!("server: {e}")))?;
+    gateway::serve(listener, app, gateway::shutdown_signal())
+        .await
+        .map_err(|e| Failure(format!("server: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }
 
 /// JSON lines on stderr; `RUST_LOG` filters (default `info`).
 fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -11,7 +11,8 @@ use crate::layer::auth::Ring;
 
 /// Parses `--alg`: `HS256`, `HS384` or `HS512`, any case.
 pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, String> {
-    Algorithm::from_name(&s.to_ascii_uppercase()).ok_or_else(|| format!("unknown algorithm `{s}` (HS256, HS384 or HS512)"))
+    Algorithm::from_name(&s.to_ascii_uppercase())
+        .ok_or_else(|| format!("unknown algorithm `{s}` (HS256, HS384 or HS512)"))
 }
 
 /// Reads a key file as raw bytes, used exactly as stored (no trimming).
@@ -19,13 +20,25 @@ pub(crate) fn load(alg: Algorithm, path: &Path, kid: Option<&str>) -> Result<Key
     load_with_secret(alg, path, kid).map(|(key, _)| key)
 }
 
-fn load_with_secret(alg: Algorithm, path: &Path, kid: Option<&str>) -> Result<(Key, Vec<u8>), Failure> {
-    let secret = std::fs::read(path).map_err(|e| Failure(format!("cannot read key file {}: {e}", path.display())))?;
+fn load_with_secret(
+    alg: Algorithm,
+    path: &Path,
+    kid: Option<&str>,
+) -> Result<(Key, Vec<u8>), Failure> {
+    let secret = std::fs::read(path)
+        .map_err(|e| Failure(format!("cannot read key file {}: {e}", path.display())))?;
     let key = Key::new(alg, &secret).map_err(|e| {
-        Failure(format!("key file {}: {e} ({alg} needs at least {} bytes, got {})", path.display(), alg.output_len(), secret.len()))
+        Failure(format!(
+            "key file {}: {e} ({alg} needs at least {} bytes, got {})",
+            path.display(),
+            alg.output_len(),
+            secret.len()
+        ))
     })?;
     let key = match kid {
-        Some(kid) => key.with_kid(kid).map_err(|e| Failure(format!("kid `{kid}`: {e}")))?,
+        Some(kid) => key
+            .with_kid(kid)
+            .map_err(|e| Failure(format!("kid `{kid}`: {e}")))?,
         None => key,
     };
     Ok((key, secret))
@@ -66,7 +79,9 @@ impl RingArgs {
             add(load_with_secret(self.alg, path, None)?)?;
         }
         for spec in &self.keys {
-            let (kid, path) = spec.split_once('=').ok_or_else(|| Failure(format!("--key `{spec}`: expected KID=PATH")))?;
+            let (kid, path) = spec
+                .split_once('=')
+                .ok_or_else(|| Failure(format!("--key `{spec}`: expected KID=PATH")))?;
             add(load_with_secret(self.alg, Path::new(path), Some(kid))?)?;
         }
         Ok((ring, digest.finalize().to_vec()))

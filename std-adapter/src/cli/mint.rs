@@ -52,7 +52,9 @@ pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
         },
     };
     let now = now_or(args.now);
-    let exp = now.checked_add(args.ttl).ok_or_else(|| Failure("--now plus --ttl overflows".into()))?;
+    let exp = now
+        .checked_add(args.ttl)
+        .ok_or_else(|| Failure("--now plus --ttl overflows".into()))?;
     for (name, value) in [("sub", &args.sub), ("iss", &args.iss), ("aud", &args.aud)] {
         if let Some(value) = value {
             claims.insert(name.into(), Value::String(value.clone()));
@@ -63,6 +65,8 @@ pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
     let json = serde_json::to_vec(&claims).map_err(|e| Failure(format!("claims: {e}")))?;
     // Base64url grows 4/3; the header and signature fit in the extra 512 bytes.
     let mut out = vec![0u8; json.len().saturating_mul(2).saturating_add(512)];
-    let token = key.sign_json(&json, &mut out).map_err(|e| Failure(format!("signing failed: {e}")))?;
+    let token = key
+        .sign_json(&json, &mut out)
+        .map_err(|e| Failure(format!("signing failed: {e}")))?;
     Ok(token.to_owned())
 }

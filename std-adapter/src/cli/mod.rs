@@ -22,11 +22,19 @@ pub(crate) struct Failure(pub(crate) String);
 
 /// `--now`, or the system clock, in Unix seconds.
 pub(crate) fn now_or(now: Option<u64>) -> u64 {
-    now.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    now.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    })
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "tessera", version, about = "Mint and verify HMAC tokens; run the idempotency gateway")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Mint and verify HMAC tokens; run the idempotency gateway"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -30,10 +30,16 @@ pub(crate) struct VerifyArgs {
 }
 
 /// Whether every line held a valid token.
-pub(crate) fn run(args: &VerifyArgs, input: impl BufRead, mut output: impl Write) -> Result<bool, Failure> {
+pub(crate) fn run(
+    args: &VerifyArgs,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> Result<bool, Failure> {
     let ring = args.keys.ring()?;
     let mut validation = Validation::new().max_len(DEFAULT_MAX_LEN);
-    validation = validation.leeway(args.leeway).map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
+    validation = validation
+        .leeway(args.leeway)
+        .map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
     if let Some(iss) = &args.iss {
         validation = validation.issuer(iss);
     }
@@ -51,7 +57,9 @@ pub(crate) fn run(args: &VerifyArgs, input: impl BufRead, mut output: impl Write
         let verdict = verdict(&ring, &validation, now, &line);
         all_valid &= matches!(verdict, Verdict::Valid { .. });
         let json = serde_json::to_string(&verdict).map_err(|e| Failure(format!("output: {e}")))?;
-        writeln!(output, "{json}").and_then(|()| output.flush()).map_err(io_failure)?;
+        writeln!(output, "{json}")
+            .and_then(|()| output.flush())
+            .map_err(io_failure)?;
     }
     Ok(all_valid)
 }
@@ -60,19 +68,36 @@ pub(crate) fn run(args: &VerifyArgs, input: impl BufRead, mut output: impl Write
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Verdict {
-    Valid { valid: bool, claims: Value },
-    Invalid { valid: bool, error: &'static str, message: String },
+    Valid {
+        valid: bool,
+        claims: Value,
+    },
+    Invalid {
+        valid: bool,
+        error: &'static str,
+        message: String,
+    },
 }
 
 fn verdict(ring: &Ring, validation: &Validation<'_>, now: u64, line: &[u8]) -> Verdict {
-    let invalid = |error, message| Verdict::Invalid { valid: false, error, message };
+    let invalid = |error, message| Verdict::Invalid {
+        valid: false,
+        error,
+        message,
+    };
     let Ok(token) = std::str::from_utf8(line) else {
-        return invalid(tessera_core::Error::Malformed(Malformed::Utf8).code(), "token is not UTF-8".into());
+        return invalid(
+            tessera_core::Error::Malformed(Malformed::Utf8).code(),
+            "token is not UTF-8".into(),
+        );
     };
     let mut buf = vec![0u8; token.len().min(DEFAULT_MAX_LEN)];
     match ring.verify(token, validation, now, &mut buf) {
         Ok(verified) => match serde_json::from_str::<Value>(verified.payload()) {
-            Ok(claims) => Verdict::Valid { valid: true, claims },
+            Ok(claims) => Verdict::Valid {
+                valid: true,
+                claims,
+            },
             Err(e) => invalid(tessera_core::Error::Claims.code(), e.to_string()),
         },
         Err(e) => invalid(e.code(), e.to_string()),

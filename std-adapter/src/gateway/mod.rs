@@ -10,21 +10,32 @@ mod proxy;
 
 use std::{future::Future, io, time::Instant};
 
-use axum::{body::Body, extract::Request, middleware::Next, response::Response, routing::get, Router};
+use axum::{
+    body::Body, extract::Request, middleware::Next, response::Response, routing::get, Router,
+};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 pub use proxy::{Proxy, Upstream, UpstreamError};
 
 use crate::{
-    layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer, idempotency::IDEMPOTENT_REPLAYED},
+    layer::{
+        auth::BearerAuthLayer, idempotency::IdempotencyLayer, idempotency::IDEMPOTENT_REPLAYED,
+    },
     store::IdempotencyStore,
 };
 
 /// The gateway's routes: `/healthz`, and everything else through the layers to
 /// the upstream.
-pub fn router<St: IdempotencyStore>(auth: BearerAuthLayer, idempotency: IdempotencyLayer<St>, proxy: Proxy) -> Router {
-    let proxied = ServiceBuilder::new().layer(auth).layer(idempotency).service(proxy);
+pub fn router<St: IdempotencyStore>(
+    auth: BearerAuthLayer,
+    idempotency: IdempotencyLayer<St>,
+    proxy: Proxy,
+) -> Router {
+    let proxied = ServiceBuilder::new()
+        .layer(auth)
+        .layer(idempotency)
+        .service(proxy);
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback_service(proxied)
@@ -49,8 +60,14 @@ async fn log(req: Request, next: Next) -> Response<Body> {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes the
 /// requests in progress.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

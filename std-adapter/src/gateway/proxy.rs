@@ -10,7 +10,9 @@ use std::{
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::{header, uri::PathAndQuery, HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version};
+use http::{
+    header, uri::PathAndQuery, HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version,
+};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::{
     client::legacy::{connect::HttpConnector, Client},
@@ -20,10 +22,26 @@ use tower_service::Service;
 
 use crate::layer::problem::Problem;
 
-const UNREACHABLE: Problem = Problem::new(StatusCode::BAD_GATEWAY, "upstream-unreachable", "The upstream could not be reached");
-const TIMED_OUT: Problem = Problem::new(StatusCode::GATEWAY_TIMEOUT, "upstream-timeout", "The upstream did not answer in time");
-const BODY_TOO_LARGE: Problem = Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large");
-const BODY_UNREADABLE: Problem = Problem::new(StatusCode::BAD_REQUEST, "body-unreadable", "The request body could not be read");
+const UNREACHABLE: Problem = Problem::new(
+    StatusCode::BAD_GATEWAY,
+    "upstream-unreachable",
+    "The upstream could not be reached",
+);
+const TIMED_OUT: Problem = Problem::new(
+    StatusCode::GATEWAY_TIMEOUT,
+    "upstream-timeout",
+    "The upstream did not answer in time",
+);
+const BODY_TOO_LARGE: Problem = Problem::new(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "body-too-large",
+    "The request body is too large",
+);
+const BODY_UNREADABLE: Problem = Problem::new(
+    StatusCode::BAD_REQUEST,
+    "body-unreadable",
+    "The request body could not be read",
+);
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1), never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -60,11 +78,15 @@ impl Upstream {
     /// Parses `http://host[:port][/prefix]`. Only plain HTTP: the gateway sits
     /// next to its upstream.
     pub fn parse(url: &str) -> Result<Self, UpstreamError> {
-        let uri: Uri = url.parse().map_err(|e| UpstreamError(format!("`{url}`: {e}")))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| UpstreamError(format!("`{url}`: {e}")))?;
         if uri.scheme_str() != Some("http") {
             return Err(UpstreamError(format!("`{url}`: only http:// is supported")));
         }
-        let authority = uri.authority().ok_or_else(|| UpstreamError(format!("`{url}`: no host")))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| UpstreamError(format!("`{url}`: no host")))?;
         if uri.query().is_some() {
             return Err(UpstreamError(format!("`{url}`: must not have a query")));
         }
@@ -110,7 +132,12 @@ impl Proxy {
     /// and waits `timeout` for the upstream's response head.
     pub fn new(upstream: Upstream, max_body: usize, timeout: Duration) -> Self {
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Proxy { client, upstream, max_body, timeout }
+        Proxy {
+            client,
+            upstream,
+            max_body,
+            timeout,
+        }
     }
 
     async fn forward(self, req: Request<Body>) -> Response<Body> {
@@ -169,7 +196,10 @@ mod tests {
     fn upstream_urls() {
         let up = Upstream::parse("http://127.0.0.1:9000/api/").unwrap();
         let pq = PathAndQuery::from_static("/orders?x=1");
-        assert_eq!(up.target(Some(&pq)).unwrap(), "http://127.0.0.1:9000/api/orders?x=1");
+        assert_eq!(
+            up.target(Some(&pq)).unwrap(),
+            "http://127.0.0.1:9000/api/orders?x=1"
+        );
         assert!(Upstream::parse("https://example.com").is_err());
         assert!(Upstream::parse("http://h/?q=1").is_err());
         assert!(Upstream::parse("127.0.0.1:9000").is_err());
@@ -178,10 +208,18 @@ mod tests {
     #[test]
     fn strips_hop_by_hop_and_connection_named_headers() {
         let mut h = HeaderMap::new();
-        for (n, v) in [("connection", "close, x-private"), ("x-private", "1"), ("te", "trailers"), ("x-kept", "2")] {
+        for (n, v) in [
+            ("connection", "close, x-private"),
+            ("x-private", "1"),
+            ("te", "trailers"),
+            ("x-kept", "2"),
+        ] {
             h.insert(HeaderName::from_static(n), HeaderValue::from_static(v));
         }
         strip_hop_by_hop(&mut h);
-        assert_eq!(h.keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["x-kept"]);
+        assert_eq!(
+            h.keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            ["x-kept"]
+        );
     }
 }

@@ -16,7 +16,11 @@ pub(crate) struct Problem {
 
 impl Problem {
     pub(crate) const fn new(status: StatusCode, kind: &'static str, title: &'static str) -> Self {
-        Problem { status, kind, title }
+        Problem {
+            status,
+            kind,
+            title,
+        }
     }
 
     /// The `type` URI: a tag URI, stable and resolvable by nobody on purpose.
@@ -24,21 +28,29 @@ impl Problem {
         format!("tag:tessera,2026:{}", self.kind)
     }
 
-    /// The JSON body.
+    /// The JSON body: `type`, `title`, `status`, in that order.
     pub(crate) fn body(&self) -> Vec<u8> {
-        let doc = serde_json::json!({
-            "type": self.type_uri(),
-            "title": self.title,
-            "status": self.status.as_u16(),
-        });
-        doc.to_string().into_bytes()
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            r#type: &'a str,
+            title: &'a str,
+            status: u16,
+        }
+        let doc = Doc {
+            r#type: &self.type_uri(),
+            title: self.title,
+            status: self.status.as_u16(),
+        };
+        // Serializing three plain fields cannot fail.
+        serde_json::to_vec(&doc).unwrap_or_default()
     }
 
     /// The full response.
     pub(crate) fn response(&self) -> Response<Body> {
         let mut res = Response::new(Body::from(self.body()));
         *res.status_mut() = self.status;
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         res
     }
 }

@@ -32,12 +32,20 @@ pub fn ring() -> Ring {
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A token over `claims`, signed by `jsonwebtoken` with [`SECRET`].
 pub fn token(claims: &Value) -> String {
-    encode(&Header::default(), claims, &EncodingKey::from_secret(SECRET)).unwrap()
+    encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
 }
 
 /// A token for `sub`, issued now, valid ten minutes.
@@ -61,11 +69,23 @@ async fn answer(State(hits): State<Arc<AtomicUsize>>, req: Request) -> Response 
     let body = to_bytes(body, usize::MAX).await.unwrap();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let param = |name: &str| {
-        query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).and_then(|v| v.parse::<u64>().ok())
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .and_then(|v| v.parse::<u64>().ok())
     };
     match parts.uri.path() {
-        "/fail" => return Response::builder().status(500).body(Body::from("upstream failed")).unwrap(),
-        "/big" => return Response::new(Body::from("x".repeat(param("kib").unwrap_or(1) as usize * 1024))),
+        "/fail" => {
+            return Response::builder()
+                .status(500)
+                .body(Body::from("upstream failed"))
+                .unwrap()
+        }
+        "/big" => {
+            return Response::new(Body::from(
+                "x".repeat(param("kib").unwrap_or(1) as usize * 1024),
+            ))
+        }
         "/slow" => tokio::time::sleep(Duration::from_millis(param("ms").unwrap_or(200))).await,
         _ => {}
     }
@@ -114,7 +134,13 @@ impl Upstream {
 }
 
 /// A request with optional bearer token and idempotency key.
-pub fn request(method: &str, uri: &str, token: Option<&str>, key: Option<&str>, body: &str) -> http::Request<Body> {
+pub fn request(
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: &str,
+) -> http::Request<Body> {
     let mut req = http::Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -129,12 +155,20 @@ pub fn request(method: &str, uri: &str, token: Option<&str>, key: Option<&str>, 
 pub async fn read(res: http::Response<Body>) -> (StatusCode, HeaderMap, String) {
     let (parts, body) = res.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap();
-    (parts.status, parts.headers, String::from_utf8(body.to_vec()).unwrap())
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
 }
 
 /// The `type` of a problem document, checking its media type and status.
 pub fn problem_type(status: StatusCode, headers: &HeaderMap, body: &str) -> String {
-    assert_eq!(headers.get(header::CONTENT_TYPE), Some(&HeaderValue::from_static("application/problem+json")), "{body}");
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE),
+        Some(&HeaderValue::from_static("application/problem+json")),
+        "{body}"
+    );
     let doc: Value = serde_json::from_str(body).unwrap();
     assert_eq!(doc["status"], status.as_u16(), "{body}");
     doc["type"].as_str().unwrap().to_owned()

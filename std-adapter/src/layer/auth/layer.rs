@@ -47,8 +47,16 @@ impl BearerAuthLayer {
     /// A layer with the strict default policy: `exp` required, no leeway, no
     /// issuer or audience accepted, tokens up to 8192 bytes.
     pub fn new(ring: Ring) -> Self {
-        let policy = Policy { ring, issuer: None, audience: None, leeway: 0, max_len: DEFAULT_MAX_LEN };
-        BearerAuthLayer { policy: Arc::new(policy) }
+        let policy = Policy {
+            ring,
+            issuer: None,
+            audience: None,
+            leeway: 0,
+            max_len: DEFAULT_MAX_LEN,
+        };
+        BearerAuthLayer {
+            policy: Arc::new(policy),
+        }
     }
 
     /// Requires `iss` to equal `issuer`.

@@ -46,8 +46,15 @@ enum Refusal {
 pub(crate) fn unauthorized(invalid: bool) -> Response<Body> {
     let problem = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized");
     let mut res = problem.response();
-    let challenge = if invalid { r#"Bearer error="invalid_token""# } else { "Bearer" };
-    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    let challenge = if invalid {
+        r#"Bearer error="invalid_token""#
+    } else {
+        "Bearer"
+    };
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     res
 }
 
@@ -60,7 +67,9 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
             false => Refusal::NoCredentials,
         });
     };
-    let value = value.to_str().map_err(|_| Refusal::Invalid("authorization header is not ASCII"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| Refusal::Invalid("authorization header is not ASCII"))?;
     let (scheme, token) = value.split_once(' ').ok_or(Refusal::NoCredentials)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Refusal::NoCredentials);
@@ -69,7 +78,9 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Policy {

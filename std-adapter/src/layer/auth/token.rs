@@ -49,7 +49,9 @@ impl VerifiedToken {
             jti: decoded(c.jti),
             payload: v.payload().to_owned(),
         };
-        VerifiedToken { inner: Arc::new(inner) }
+        VerifiedToken {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The subject: the principal that scopes idempotency keys.
@@ -87,7 +89,11 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedToken {
     type Rejection = Response<Body>;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<VerifiedToken>().cloned().ok_or_else(|| unauthorized(false))
+        parts
+            .extensions
+            .get::<VerifiedToken>()
+            .cloned()
+            .ok_or_else(|| unauthorized(false))
     }
 }
 

@@ -26,7 +26,9 @@ impl KeyError {
         let title = match self {
             KeyError::Several => "Send one Idempotency-Key header",
             KeyError::Length => "Idempotency-Key must be 1 to 255 characters",
-            KeyError::Syntax => "Idempotency-Key must be printable ASCII, bare or as a quoted string",
+            KeyError::Syntax => {
+                "Idempotency-Key must be printable ASCII, bare or as a quoted string"
+            }
         };
         Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-malformed", title)
     }
@@ -46,7 +48,12 @@ pub(crate) fn parse(headers: &HeaderMap) -> Result<Option<Vec<u8>>, KeyError> {
     };
     let key = match value {
         [b'"', inner @ .., b'"'] => unquote(inner)?,
-        bare if bare.iter().all(|&b| (0x21..0x7F).contains(&b) && b != b'"' && b != b'\\') => bare.to_vec(),
+        bare if bare
+            .iter()
+            .all(|&b| (0x21..0x7F).contains(&b) && b != b'"' && b != b'\\') =>
+        {
+            bare.to_vec()
+        }
         _ => return Err(KeyError::Syntax),
     };
     if key.is_empty() || key.len() > MAX_KEY_LEN {
@@ -99,9 +106,15 @@ mod tests {
         assert_eq!(key(br#""a\b""#), Err(KeyError::Syntax));
         assert_eq!(key(br#""a"b""#), Err(KeyError::Syntax));
         assert_eq!(key(b"\xC3\xA9"), Err(KeyError::Syntax));
-        assert_eq!(key("k".repeat(255).as_bytes()).map(|k| k.map(|k| k.len())), Ok(Some(255)));
+        assert_eq!(
+            key("k".repeat(255).as_bytes()).map(|k| k.map(|k| k.len())),
+            Ok(Some(255))
+        );
         assert_eq!(key("k".repeat(256).as_bytes()), Err(KeyError::Length));
-        assert_eq!(key(format!("\"{}\"", "k".repeat(256)).as_bytes()), Err(KeyError::Length));
+        assert_eq!(
+            key(format!("\"{}\"", "k".repeat(256)).as_bytes()),
+            Err(KeyError::Length)
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub struct IdempotencyLayer<St> {
 
 impl<St> Clone for IdempotencyLayer<St> {
     fn clone(&self) -> Self {
-        IdempotencyLayer { store: Arc::clone(&self.store), settings: Arc::clone(&self.settings) }
+        IdempotencyLayer {
+            store: Arc::clone(&self.store),
+            settings: Arc::clone(&self.settings),
+        }
     }
 }
 
@@ -39,7 +42,10 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
             max_stored_body: 56 * 1024,
             retry_after: Duration::from_secs(1),
         };
-        IdempotencyLayer { store, settings: Arc::new(settings) }
+        IdempotencyLayer {
+            store,
+            settings: Arc::new(settings),
+        }
     }
 
     /// Whether a POST or PATCH without `Idempotency-Key` is refused with `400`

@@ -32,16 +32,27 @@ pub(crate) fn stored(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> St
         .filter(|(name, _)| STORED.contains(name))
         .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
         .collect();
-    StoredResponse { status: status.as_u16(), headers, body: body.to_vec() }
+    StoredResponse {
+        status: status.as_u16(),
+        headers,
+        body: body.to_vec(),
+    }
 }
 
 /// The stored form of a response too large to keep: its status and a problem
 /// document saying so, so that a retry learns the outcome without running again.
 pub(crate) fn too_large(status: StatusCode) -> StoredResponse {
-    let problem = Problem::new(status, "response-not-stored", "The response was too large to store; only its status is replayed");
+    let problem = Problem::new(
+        status,
+        "response-not-stored",
+        "The response was too large to store; only its status is replayed",
+    );
     StoredResponse {
         status: status.as_u16(),
-        headers: vec![(header::CONTENT_TYPE.as_str().to_owned(), PROBLEM_JSON.as_bytes().to_vec())],
+        headers: vec![(
+            header::CONTENT_TYPE.as_str().to_owned(),
+            PROBLEM_JSON.as_bytes().to_vec(),
+        )],
         body: problem.body(),
     }
 }
@@ -55,16 +66,23 @@ pub(crate) fn response(stored: StoredResponse) -> Response<Body> {
     let mut res = Response::new(Body::from(stored.body));
     *res.status_mut() = status;
     for (name, value) in stored.headers {
-        let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_bytes(&value)) else {
+        let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_bytes(&value))
+        else {
             return corrupt();
         };
         res.headers_mut().append(name, value);
     }
-    res.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    res.headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     res
 }
 
 fn corrupt() -> Response<Body> {
     tracing::error!("stored idempotent response does not decode");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "stored-response-corrupt", "The stored response could not be replayed").response()
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "stored-response-corrupt",
+        "The stored response could not be replayed",
+    )
+    .response()
 }

@@ -27,14 +27,31 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub use crate::layer::auth::service::ResponseFuture;
 
-const MISSING_KEY: Problem =
-    Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-missing", "POST and PATCH need an Idempotency-Key header");
-const NO_SUBJECT: Problem =
-    Problem::new(StatusCode::FORBIDDEN, "token-without-subject", "The token has no subject to scope idempotency keys");
-const BODY_TOO_LARGE: Problem = Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large");
-const BODY_UNREADABLE: Problem = Problem::new(StatusCode::BAD_REQUEST, "body-unreadable", "The request body could not be read");
-const IN_FLIGHT: Problem =
-    Problem::new(StatusCode::CONFLICT, "idempotency-key-in-flight", "A request with this Idempotency-Key is still running");
+const MISSING_KEY: Problem = Problem::new(
+    StatusCode::BAD_REQUEST,
+    "idempotency-key-missing",
+    "POST and PATCH need an Idempotency-Key header",
+);
+const NO_SUBJECT: Problem = Problem::new(
+    StatusCode::FORBIDDEN,
+    "token-without-subject",
+    "The token has no subject to scope idempotency keys",
+);
+const BODY_TOO_LARGE: Problem = Problem::new(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "body-too-large",
+    "The request body is too large",
+);
+const BODY_UNREADABLE: Problem = Problem::new(
+    StatusCode::BAD_REQUEST,
+    "body-unreadable",
+    "The request body could not be read",
+);
+const IN_FLIGHT: Problem = Problem::new(
+    StatusCode::CONFLICT,
+    "idempotency-key-in-flight",
+    "A request with this Idempotency-Key is still running",
+);
 const MISMATCH: Problem = Problem::new(
     StatusCode::UNPROCESSABLE_ENTITY,
     "idempotency-key-reused",
@@ -45,10 +62,16 @@ const STALE: Problem = Problem::new(
     "idempotency-key-stale",
     "The request is too old or too far ahead to be checked for duplicates; retry with a fresh token",
 );
-const UNAVAILABLE: Problem =
-    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "idempotency-store-unavailable", "Idempotency keys cannot be checked now");
-const BROKEN_RESPONSE: Problem =
-    Problem::new(StatusCode::BAD_GATEWAY, "response-broken", "The response broke off before it was complete");
+const UNAVAILABLE: Problem = Problem::new(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "idempotency-store-unavailable",
+    "Idempotency keys cannot be checked now",
+);
+const BROKEN_RESPONSE: Problem = Problem::new(
+    StatusCode::BAD_GATEWAY,
+    "response-broken",
+    "The response broke off before it was complete",
+);
 
 /// Wraps a service; built by [`super::IdempotencyLayer`].
 pub struct Idempotency<S, St> {
@@ -59,13 +82,21 @@ pub struct Idempotency<S, St> {
 
 impl<S: Clone, St> Clone for Idempotency<S, St> {
     fn clone(&self) -> Self {
-        Idempotency { inner: self.inner.clone(), store: Arc::clone(&self.store), settings: Arc::clone(&self.settings) }
+        Idempotency {
+            inner: self.inner.clone(),
+            store: Arc::clone(&self.store),
+            settings: Arc::clone(&self.settings),
+        }
     }
 }
 
 impl<S, St> Idempotency<S, St> {
     pub(crate) fn new(inner: S, store: Arc<St>, settings: Arc<Settings>) -> Self {
-        Idempotency { inner, store, settings }
+        Idempotency {
+            inner,
+            store,
+            settings,
+        }
     }
 }
 
@@ -92,7 +123,12 @@ where
         // The ready service runs this request; the fresh clone waits for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(run(inner, Arc::clone(&self.store), Arc::clone(&self.settings), req.map(Body::new)))
+        Box::pin(run(
+            inner,
+            Arc::clone(&self.store),
+            Arc::clone(&self.settings),
+            req.map(Body::new),
+        ))
     }
 }
 
@@ -106,13 +142,16 @@ where
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn unavailable(settings: &Settings) -> Response<Body> {
     let mut res = UNAVAILABLE.response();
     let secs = settings.retry_after.as_secs() + u64::from(settings.retry_after.subsec_nanos() > 0);
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     res
 }
 
@@ -148,16 +187,34 @@ where
     };
 
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, settings.max_request_bytes).collect().await {
+    let body = match Limited::new(body, settings.max_request_bytes)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => return Ok(BODY_TOO_LARGE.response()),
         Err(_) => return Ok(BODY_UNREADABLE.response()),
     };
-    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-    let fingerprint = Fingerprint::of(&[parts.method.as_str().as_bytes(), target.as_bytes(), &Sha256::digest(&body)]);
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let fingerprint = Fingerprint::of(&[
+        parts.method.as_str().as_bytes(),
+        target.as_bytes(),
+        &Sha256::digest(&body),
+    ]);
     // The same token carries the same `iat` on every retry: see the module docs.
-    let stamp = token.iat().map_or_else(now_ms, |iat| iat.saturating_mul(1000));
-    let claim = Claim { scope: scope.as_bytes(), key: &key, fingerprint, stamp, keep_until: None };
+    let stamp = token
+        .iat()
+        .map_or_else(now_ms, |iat| iat.saturating_mul(1000));
+    let claim = Claim {
+        scope: scope.as_bytes(),
+        key: &key,
+        fingerprint,
+        stamp,
+        keep_until: None,
+    };
 
     let begun = store.begin(&claim).await;
     if let Ok(outcome) = &begun {
@@ -190,7 +247,12 @@ where
     }
     match capture(body, settings.max_stored_body).await {
         Captured::Whole(bytes) => {
-            keep(&*store, ticket, replay::stored(parts.status, &parts.headers, &bytes)).await;
+            keep(
+                &*store,
+                ticket,
+                replay::stored(parts.status, &parts.headers, &bytes),
+            )
+            .await;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
         Captured::Overflow(head, rest) => {
@@ -240,7 +302,11 @@ async fn release<St: IdempotencyStore>(store: &St, ticket: St::Ticket) {
 }
 
 /// Stores the response; if the store refuses, the client still gets it.
-async fn keep<St: IdempotencyStore>(store: &St, ticket: St::Ticket, stored: crate::store::StoredResponse) {
+async fn keep<St: IdempotencyStore>(
+    store: &St,
+    ticket: St::Ticket,
+    stored: crate::store::StoredResponse,
+) {
     if let Err(e) = store.complete(ticket, stored).await {
         tracing::warn!(error = %e, "could not store idempotent response");
     }
