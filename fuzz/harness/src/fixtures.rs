@@ -97,8 +97,12 @@ static RING: LazyLock<KeyRing<3>> = LazyLock::new(|| {
 
 impl Setup {
     /// Every setup, for seeds and tests.
-    pub const ALL: [Setup; 4] =
-        [Setup::Single(Algorithm::Hs256), Setup::Single(Algorithm::Hs384), Setup::Single(Algorithm::Hs512), Setup::Ring];
+    pub const ALL: [Setup; 4] = [
+        Setup::Single(Algorithm::Hs256),
+        Setup::Single(Algorithm::Hs384),
+        Setup::Single(Algorithm::Hs512),
+        Setup::Ring,
+    ];
 
     /// The setup a fuzz input's control byte selects (its low two bits).
     pub fn from_control(byte: u8) -> Setup {
@@ -122,12 +126,9 @@ impl Setup {
     pub fn policy(self) -> Policy {
         match self {
             Setup::Single(_) => Policy::STRICT,
-            Setup::Ring => Policy {
-                leeway: RING_LEEWAY,
-                issuer: Some(ISSUER),
-                audience: Some(AUDIENCE),
-                ..Policy::STRICT
-            },
+            Setup::Ring => {
+                Policy { leeway: RING_LEEWAY, issuer: Some(ISSUER), audience: Some(AUDIENCE), ..Policy::STRICT }
+            }
         }
     }
 

@@ -18,7 +18,7 @@ mod verify;
 pub mod window_ops;
 
 pub use base64url::base64url;
-pub use claims_json::{claims_json, has_surrogate_escape};
+pub use claims_json::claims_json;
 pub use sign_verify::sign_verify;
 pub use verify::{check_token, verdict, verify};
 pub use window_ops::window_ops;

@@ -165,7 +165,9 @@ pub fn check_claims(c: &Members, p: &Policy, now: u64) -> Result<(), String> {
     let aud: Option<Vec<&str>> = match c.get("aud") {
         None => None,
         Some(Value::String(s)) => Some(vec![s.as_str()]),
-        Some(Value::Array(a)) => Some(a.iter().map(|v| v.as_str().ok_or("aud element not a string")).collect::<Result<_, _>>()?),
+        Some(Value::Array(a)) => {
+            Some(a.iter().map(|v| v.as_str().ok_or("aud element not a string")).collect::<Result<_, _>>()?)
+        }
         Some(_) => return Err("aud not a string or array".into()),
     };
     match exp {

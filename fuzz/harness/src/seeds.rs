@@ -104,13 +104,28 @@ pub fn verify() -> Vec<Seed> {
         ("sig-wrong", format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]))),
         ("sig-too-long", format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode([7u8; 96]))),
         ("alg-none", format!("{}.{p}.{sig}", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#))),
-        ("too-long", sign_parts(hs, standard_header(hs, None).as_bytes(), format!(r#"{{"exp":{},"pad":"{}"}}"#, NOW + 60, "x".repeat(6200)).as_bytes())),
+        (
+            "too-long",
+            sign_parts(
+                hs,
+                standard_header(hs, None).as_bytes(),
+                format!(r#"{{"exp":{},"pad":"{}"}}"#, NOW + 60, "x".repeat(6200)).as_bytes(),
+            ),
+        ),
     ];
     for (name, token) in structural {
         out.push(seed(name, raw(s, &token), Some(Reject)));
     }
-    out.push(seed("alg-confusion-hs384-header", raw(s, &sign_parts(hs, standard_header(Algorithm::Hs384, None).as_bytes(), good_claims(s).as_bytes())), Some(Reject)));
-    out.push(seed("non-utf8-header", raw(s, &sign_input(hs, &format!("{}.{p}", URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",\"x\":\"\xff\"}")))), Some(Reject)));
+    out.push(seed(
+        "alg-confusion-hs384-header",
+        raw(s, &sign_parts(hs, standard_header(Algorithm::Hs384, None).as_bytes(), good_claims(s).as_bytes())),
+        Some(Reject),
+    ));
+    out.push(seed(
+        "non-utf8-header",
+        raw(s, &sign_input(hs, &format!("{}.{p}", URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",\"x\":\"\xff\"}")))),
+        Some(Reject),
+    ));
 
     let std_h = r#"{"alg":"HS256","typ":"JWT"}"#;
     let exp = NOW + 60;
@@ -119,7 +134,12 @@ pub fn verify() -> Vec<Seed> {
         ("header-dup-alg", r#"{"alg":"HS256","alg":"HS256"}"#, format!(r#"{{"exp":{exp}}}"#), Reject),
         ("header-typ-null", r#"{"alg":"HS256","typ":null}"#, format!(r#"{{"exp":{exp}}}"#), Reject),
         ("header-kid-number", r#"{"alg":"HS256","kid":7}"#, format!(r#"{{"exp":{exp}}}"#), Reject),
-        ("header-alg-escaped", r#"{"alg":"HS\u0032\u00356","extra":{"a":[1,2,{"b":null}]}}"#, format!(r#"{{"exp":{exp}}}"#), Accept),
+        (
+            "header-alg-escaped",
+            r#"{"alg":"HS\u0032\u00356","extra":{"a":[1,2,{"b":null}]}}"#,
+            format!(r#"{{"exp":{exp}}}"#),
+            Accept,
+        ),
         ("header-alg-lowercase", r#"{"alg":"hs256"}"#, format!(r#"{{"exp":{exp}}}"#), Reject),
         ("header-array", r#"["HS256"]"#, format!(r#"{{"exp":{exp}}}"#), Reject),
         ("header-jwk-typed", r#"{"alg":"HS256","jwk":5}"#, format!(r#"{{"exp":{exp}}}"#), Incomparable),
@@ -142,7 +162,12 @@ pub fn verify() -> Vec<Seed> {
         ("claims-jti-null", std_h, format!(r#"{{"exp":{exp},"jti":null}}"#), Reject),
         ("claims-aud-unasked", std_h, format!(r#"{{"exp":{exp},"aud":"x"}}"#), Reject),
         ("claims-other-dup-ok", std_h, format!(r#"{{"exp":{exp},"x":1,"x":2}}"#), Accept),
-        ("claims-escapes", std_h, format!(r#"{{"exp":{exp},"sub":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/","jti":"\t"}}"#), Accept),
+        (
+            "claims-escapes",
+            std_h,
+            format!(r#"{{"exp":{exp},"sub":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/","jti":"\t"}}"#),
+            Accept,
+        ),
         ("claims-lone-surrogate", std_h, format!(r#"{{"exp":{exp},"sub":"\ud800"}}"#), Reject),
         ("claims-control-char", std_h, format!("{{\"exp\":{exp},\"sub\":\"a\u{1}\"}}"), Reject),
         ("claims-depth-32", std_h, format!(r#"{{"exp":{exp},"x":{}{}}}"#, "[".repeat(31), "]".repeat(31)), Accept),
@@ -152,7 +177,12 @@ pub fn verify() -> Vec<Seed> {
         ("claims-bom", std_h, format!("\u{feff}{{\"exp\":{exp}}}"), Reject),
         ("claims-trailing-garbage", std_h, format!(r#"{{"exp":{exp}}}x"#), Reject),
         ("claims-array", std_h, format!("[{exp}]"), Reject),
-        ("claims-number-edges", std_h, format!(r#"{{"exp":{exp},"a":-0,"b":1E-400,"c":-9223372036854775809,"d":0.0e+0}}"#), Accept),
+        (
+            "claims-number-edges",
+            std_h,
+            format!(r#"{{"exp":{exp},"a":-0,"b":1E-400,"c":-9223372036854775809,"d":0.0e+0}}"#),
+            Accept,
+        ),
         ("claims-number-beyond-f64", std_h, format!(r#"{{"exp":{exp},"big":1e400}}"#), Incomparable),
     ];
     for (name, header, payload, expect) in families {
@@ -168,8 +198,20 @@ pub fn verify() -> Vec<Seed> {
         ("ring-kid-of-other-key", ring_h(2), 0, ring_claims.clone(), Reject),
         ("ring-issuer-wrong", ring_h(0), 0, ring_claims.replace(ISSUER, "https://evil.example"), Reject),
         ("ring-aud-missing", ring_h(0), 0, format!(r#"{{"iss":"{ISSUER}","exp":{}}}"#, NOW + 60), Reject),
-        ("ring-leeway-expired-inside", ring_h(0), 0, format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#, NOW - 29), Accept),
-        ("ring-leeway-expired-beyond", ring_h(0), 0, format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#, NOW - 30), Reject),
+        (
+            "ring-leeway-expired-inside",
+            ring_h(0),
+            0,
+            format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#, NOW - 29),
+            Accept,
+        ),
+        (
+            "ring-leeway-expired-beyond",
+            ring_h(0),
+            0,
+            format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{}}}"#, NOW - 30),
+            Reject,
+        ),
     ];
     for (name, header, pick, payload, expect) in ring {
         out.push(seed(name, signed(Setup::Ring, pick, &header, &payload), Some(expect)));
@@ -196,7 +238,10 @@ pub fn claims_json() -> Vec<Seed> {
         ("nested", r#"{"a":{"b":[{"c":[[],{}]},null,true,false,-1.5e-3]}}"#.into()),
         ("duplicate-registered", r#"{"sub":"a","sub":"b"}"#.into()),
         ("duplicate-other", r#"{"z":1,"z":[2]}"#.into()),
-        ("numbers-edges", r#"{"iat":0,"nbf":9007199254740992,"a":-0,"b":1e308,"c":5e-324,"d":123456789012345678901234567890}"#.into()),
+        (
+            "numbers-edges",
+            r#"{"iat":0,"nbf":9007199254740992,"a":-0,"b":1e308,"c":5e-324,"d":123456789012345678901234567890}"#.into(),
+        ),
         ("number-beyond", r#"{"a":1e400}"#.into()),
         ("leading-zero", r#"{"iat":01}"#.into()),
         ("whitespace", " \t\r\n{ \"sub\" : \"x\" , \"iat\" : 5 } \n".into()),
@@ -278,7 +323,13 @@ pub fn window_ops() -> Vec<Seed> {
     ];
     let cross_scope = vec![b(1, 2, false), Complete { ticket: 0, value: 1 }, b(2, 1, false), b(1, 2, false)];
     let lease_expiry = vec![b(3, 3, false), Advance(11), Complete { ticket: 0, value: 1 }, b(3, 3, false)];
-    let kept = vec![Begin { scope: 0, key: 4, other_fingerprint: false, keep: Some(200) }, Complete { ticket: 0, value: 2 }, Advance(63), Advance(63), b(0, 4, false)];
+    let kept = vec![
+        Begin { scope: 0, key: 4, other_fingerprint: false, keep: Some(200) },
+        Complete { ticket: 0, value: 2 },
+        Advance(63),
+        Advance(63),
+        b(0, 4, false),
+    ];
     let mut pressure = Vec::new();
     for i in 0..32u8 {
         pressure.push(b(i % 4, i / 4, false));

@@ -57,7 +57,8 @@ pub enum Op {
 
 /// The fixed stamp of a `(scope, key)`: a function of the bytes only.
 pub fn stamp(scope: &[u8], key: &[u8]) -> u64 {
-    let mix = scope.iter().chain([&0xFFu8]).chain(key).fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+    let mix =
+        scope.iter().chain([&0xFFu8]).chain(key).fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
     START - 40 + mix % 60
 }
 

@@ -28,7 +28,8 @@ fn committed_seeds_are_current() {
         assert!(!seeds.is_empty(), "{target} has no seeds");
         for s in seeds {
             let path = fuzz_dir().join("corpus").join(target).join(format!("seed-{}", s.name));
-            let on_disk = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `cargo run --example write_seeds`)", path.display()));
+            let on_disk = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run `cargo run --example write_seeds`)", path.display()));
             assert_eq!(on_disk, s.bytes, "{} is stale: run `cargo run --example write_seeds`", path.display());
         }
     }
@@ -42,7 +43,11 @@ fn every_corpus_and_regression_input_passes() {
             for path in files(&fuzz_dir().join(dir).join(target)) {
                 let bytes = std::fs::read(&path).unwrap();
                 if let Err(panic) = std::panic::catch_unwind(|| run(&bytes)) {
-                    std::panic::resume_unwind(Box::new(format!("{}: {:?}", path.display(), panic.downcast_ref::<String>())));
+                    std::panic::resume_unwind(Box::new(format!(
+                        "{}: {:?}",
+                        path.display(),
+                        panic.downcast_ref::<String>()
+                    )));
                 }
                 count += 1;
             }
