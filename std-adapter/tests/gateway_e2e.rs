@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use http_support::{now, token, token_for, Upstream, SECRET};
+use http_support::{now, token, token_for, until, Upstream, SECRET};
 use reqwest::{header, Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tessera_std::testkit::RedisServer;
@@ -121,7 +121,10 @@ async fn send(
     let mut req = client
         .request(method, gw.url(path))
         .body(body.to_owned())
-        .header("x-custom", "kept");
+        .header("x-custom", "kept")
+        // A header the `Connection` header names is hop-by-hop: not forwarded.
+        .header("connection", "x-hop")
+        .header("x-hop", "1");
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -247,6 +250,7 @@ async fn branches(up: &Upstream, gw: &Gateway) {
         (Some("{\"qty\":3}"), Some("kept"))
     );
     assert_eq!(first["authorization"], true);
+    assert_eq!(first["connection_named"], false);
     let retry = send(
         &client,
         gw,
@@ -298,7 +302,7 @@ async fn branches(up: &Upstream, gw: &Gateway) {
                 .status()
         }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until("the slow request to reach the upstream", || up.hits() == 2).await;
     let res = send(
         &client,
         gw,
@@ -389,7 +393,7 @@ async fn redis_gateway_branches() {
 
 async fn ttl_expiry(extra: &[&str]) {
     let up = Upstream::start().await;
-    let gw = Gateway::start(&up.url(), &[&["--ttl", "1"], extra].concat());
+    let gw = Gateway::start(&up.url(), &[&["--ttl", "2"], extra].concat());
     let client = Client::new();
     let t = token_for("alice");
     assert!(!replayed(
@@ -416,7 +420,7 @@ async fn ttl_expiry(extra: &[&str]) {
         )
         .await
     ));
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     let after = send(
         &client,
         &gw,
@@ -558,7 +562,7 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
                 .status()
         }
     });
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    until("the request to reach the upstream", || up.hits() == 1).await;
     let pid = gw.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])

@@ -11,7 +11,7 @@ use std::{
 
 use axum::body::Body;
 use http::{header, Request, Response, StatusCode};
-use http_support::{now, problem_type, read, request, ring, token, token_for, upstream_app};
+use http_support::{now, problem_type, read, request, ring, token, token_for, until, upstream_app};
 use serde_json::{json, Value};
 use tessera_std::{
     layer::{
@@ -257,7 +257,7 @@ async fn a_key_still_running_is_409() {
             .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("the slow request to run", || rig.hits() == 1).await;
     let r = rig
         .send(request("POST", "/slow?ms=400", Some(&t), Some("k"), ""))
         .await;
@@ -436,4 +436,46 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
         (StatusCode::CREATED, true)
     );
     assert_eq!(rig.hits(), i);
+}
+
+#[tokio::test]
+async fn a_response_body_that_breaks_off_is_502_and_releases_the_key() {
+    let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let inner = tower::service_fn({
+        let calls = Arc::clone(&calls);
+        move |_: Request<Body>| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let chunks: [Result<&'static str, std::io::Error>; 2] =
+                [Ok("partial"), Err(std::io::Error::other("reset"))];
+            let res = Response::builder()
+                .status(201)
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .unwrap();
+            async move { Ok::<_, Infallible>(res) }
+        }
+    });
+    let svc = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(ring()))
+        .layer(IdempotencyLayer::new(store))
+        .service(inner);
+    let t = token_for("alice");
+    for _ in 0..2 {
+        let r = read(
+            svc.clone()
+                .oneshot(request("POST", "/orders", Some(&t), Some("k"), ""))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (r.0, problem(&r).as_str()),
+            (StatusCode::BAD_GATEWAY, "tag:tessera,2026:response-broken")
+        );
+    }
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "a broken response releases the key"
+    );
 }

@@ -173,3 +173,15 @@ pub fn problem_type(status: StatusCode, headers: &HeaderMap, body: &str) -> Stri
     assert_eq!(doc["status"], status.as_u16(), "{body}");
     doc["type"].as_str().unwrap().to_owned()
 }
+
+/// Waits until `ready` holds (polling every 10 ms), failing after 10 s.
+pub async fn until(what: &str, mut ready: impl FnMut() -> bool) {
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
