@@ -29,3 +29,9 @@
 pub mod auth;
 pub mod idempotency;
 pub(crate) mod problem;
+
+use std::{future::Future, pin::Pin};
+
+/// The boxed future the layers' services return.
+pub type ResponseFuture<E> =
+    Pin<Box<dyn Future<Output = Result<http::Response<axum::body::Body>, E>> + Send>>;

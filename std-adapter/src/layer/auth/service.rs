@@ -1,8 +1,6 @@
 //! The service: checks the bearer token, then calls the inner service.
 
 use std::{
-    future::Future,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
     time::{SystemTime, UNIX_EPOCH},
@@ -13,12 +11,9 @@ use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use tower_service::Service;
 
 use super::{layer::Policy, token::VerifiedToken};
-use crate::layer::problem::Problem;
+use crate::layer::{problem::Problem, ResponseFuture};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The boxed future of a layer service.
-pub type ResponseFuture<E> = Pin<Box<dyn Future<Output = Result<Response<Body>, E>> + Send>>;
 
 /// Wraps a service; built by [`super::BearerAuthLayer`].
 #[derive(Clone, Debug)]

@@ -19,13 +19,12 @@ use crate::{
     layer::{
         auth::{service::unauthorized, VerifiedToken},
         problem::Problem,
+        ResponseFuture,
     },
     store::{Begin, Fingerprint, IdempotencyStore, Request as Claim},
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-pub use crate::layer::auth::service::ResponseFuture;
 
 const MISSING_KEY: Problem = Problem::new(
     StatusCode::BAD_REQUEST,
