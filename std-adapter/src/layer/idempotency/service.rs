@@ -148,7 +148,10 @@ fn now_ms() -> u64 {
 
 fn unavailable(settings: &Settings) -> Response<Body> {
     let mut res = UNAVAILABLE.response();
-    let secs = settings.retry_after.as_secs() + u64::from(settings.retry_after.subsec_nanos() > 0);
+    let after = settings.retry_after;
+    let secs = after
+        .as_secs()
+        .saturating_add(u64::from(after.subsec_nanos() > 0));
     res.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     res
