@@ -149,3 +149,26 @@ async fn sixty_four_concurrent_claims_get_one_fresh() {
         "{names:?}"
     );
 }
+
+/// The driver is not vacuous: a store whose lease is too long fails the
+/// lease cases, at the step that expects the takeover.
+#[tokio::test]
+async fn conformance_driver_catches_a_wrong_lease() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let config = StoreConfig {
+        lease: Duration::from_millis(100),
+        ..conformance::store_config(TICK)
+    };
+    let failure = conformance::run(
+        || async { MemoryStore::with_clock(1, config, clock.clone()).unwrap() },
+        &clock,
+        TICK,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        failure.case,
+        "crashed_lease_expires_and_late_complete_is_refused"
+    );
+    assert_eq!((failure.step, failure.got), (4, "in_flight"));
+}
