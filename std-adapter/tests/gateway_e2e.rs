@@ -586,22 +586,15 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }
 
-/// 200 concurrent identical POSTs through two gateways on one Redis: the
-/// upstream sees exactly one; every other answer is a replay or a 409.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exactly_once_storm_across_two_gateways() {
-    let redis = RedisServer::start().unwrap();
-    let up = Upstream::start().await;
-    let gws = [
-        Gateway::start(&up.url(), &["--redis", &redis.url()]),
-        Gateway::start(&up.url(), &["--redis", &redis.url()]),
-    ];
+/// 200 concurrent identical POSTs spread over `gws`: the upstream sees exactly
+/// one; every other answer is a replay or a 409.
+async fn storm(up: &Upstream, gws: &[Gateway]) {
     let client = Client::new();
     let t = token_for("storm");
     let urls: Vec<String> = gws.iter().map(|g| g.url("/orders")).collect();
     let tasks: Vec<_> = (0..200)
         .map(|i| {
-            let (client, url, t) = (client.clone(), urls[i % 2].clone(), t.clone());
+            let (client, url, t) = (client.clone(), urls[i % urls.len()].clone(), t.clone());
             tokio::spawn(async move {
                 let res = client
                     .post(url)
@@ -632,4 +625,60 @@ async fn exactly_once_storm_across_two_gateways() {
     assert_eq!(fresh, 1);
     assert_eq!(fresh + replays + conflicts, 200);
     eprintln!("storm: 1 run, {replays} replays, {conflicts} conflicts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_storm_across_two_gateways_on_one_redis() {
+    let redis = RedisServer::start().unwrap();
+    let up = Upstream::start().await;
+    let gws = [
+        Gateway::start(&up.url(), &["--redis", &redis.url()]),
+        Gateway::start(&up.url(), &["--redis", &redis.url()]),
+    ];
+    storm(&up, &gws).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_storm_on_one_in_memory_gateway() {
+    let up = Upstream::start().await;
+    storm(&up, &[Gateway::start(&up.url(), &[])]).await;
+}
+
+#[tokio::test]
+async fn policy_flags_reach_the_gateway() {
+    let up = Upstream::start().await;
+    let gw = Gateway::start(
+        &up.url(),
+        &[
+            "--iss",
+            "https://issuer.example",
+            "--aud",
+            "orders",
+            "--leeway",
+            "30",
+        ],
+    );
+    let client = Client::new();
+    let claims = |iss: &str, aud: &str, exp: u64| {
+        token(&json!({"sub": "a", "iss": iss, "aud": aud, "exp": exp}))
+    };
+    let good = claims("https://issuer.example", "orders", now() - 10);
+    let res = send(&client, &gw, Method::PUT, "/orders", Some(&good), None, "").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "accepted inside the leeway"
+    );
+    for bad in [
+        claims("https://evil.example", "orders", now() + 60),
+        claims("https://issuer.example", "billing", now() + 60),
+        claims("https://issuer.example", "orders", now() - 31),
+    ] {
+        let res = send(&client, &gw, Method::PUT, "/orders", Some(&bad), None, "").await;
+        assert_eq!(
+            res.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer error="invalid_token""#
+        );
+    }
+    assert_eq!(up.hits(), 1);
 }
