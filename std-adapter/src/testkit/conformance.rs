@@ -4,7 +4,7 @@
 //! A case's ticks become real durations: `tick` of virtual time for stores
 //! on a [`ManualClock`], or `tick` of real time (40–60 ms) for Redis, whose
 //! clock is the server's. Stamps and `keep_until` are Unix ms derived from
-//! [`CaseTime::now_ms`] at the start of the case.
+//! [`Clock::now_ms`] at the start of the case.
 
 use std::{
     future::Future,

@@ -1,7 +1,7 @@
 //! Redis and Redis Cluster stores: many gateway instances, one shared record
 //! per key, so a key runs once across all of them.
 //!
-//! - `begin` is one Lua script ([`scripts`]): look up, compare the fingerprint,
+//! - `begin` is one Lua script (see `scripts.rs`): look up, compare the fingerprint,
 //!   and claim with a fresh random 128-bit lease token, atomically.
 //! - `complete` and `abort` are compare-and-set on that token: a handler whose
 //!   lease ran out cannot overwrite or delete a newer owner's record.
