@@ -23,8 +23,11 @@ pub use sign_verify::sign_verify;
 pub use verify::{check_token, verdict, verify};
 pub use window_ops::window_ops;
 
-/// The fuzz targets, in the order `ci.sh` runs them.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// A fuzz target's entry point.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name.
+pub const TARGETS: [(&str, Target); 5] = [
     ("verify", verify),
     ("sign_verify", sign_verify),
     ("claims_json", claims_json),

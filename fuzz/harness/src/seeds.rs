@@ -309,17 +309,20 @@ pub fn encode_ops(secret: [u8; 16], ops: &[Op]) -> Vec<u8> {
 pub fn window_ops() -> Vec<Seed> {
     use Op::*;
     let b = |scope, key, other_fingerprint| Begin { scope, key, other_fingerprint, keep: None };
+    // (3, 5) is stamped in the past; (1, 1) starts beyond the skew.
     let lifecycle = vec![
         b(1, 1, false),
-        b(1, 1, false),
-        b(1, 1, true),
+        b(3, 5, false),
+        b(3, 5, false),
+        b(3, 5, true),
         Complete { ticket: 0, value: 7 },
-        b(1, 1, false),
+        b(3, 5, false),
+        b(3, 5, true),
         b(2, 2, false),
         Advance(45),
-        b(1, 1, false),
+        b(3, 5, false),
         Abort { ticket: 0 },
-        b(1, 1, false),
+        b(3, 5, false),
     ];
     let cross_scope = vec![b(1, 2, false), Complete { ticket: 0, value: 1 }, b(2, 1, false), b(1, 2, false)];
     let lease_expiry = vec![b(3, 3, false), Advance(11), Complete { ticket: 0, value: 1 }, b(3, 3, false)];
@@ -339,7 +342,10 @@ pub fn window_ops() -> Vec<Seed> {
         }
     }
     pressure.extend((0..32u8).map(|i| b(i % 4, i / 4, false)));
+    // Every pair in flight at once: more than the 16 slots, none evictable.
+    let all_in_flight: Vec<Op> = (0..32u8).map(|i| b(i % 4, i / 4, false)).collect();
     vec![
+        seed("all-in-flight", encode_ops([6; 16], &all_in_flight), None),
         seed("lifecycle", encode_ops([1; 16], &lifecycle), None),
         seed("cross-scope", encode_ops([2; 16], &cross_scope), None),
         seed("lease-expiry", encode_ops([3; 16], &lease_expiry), None),

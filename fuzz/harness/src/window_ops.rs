@@ -55,11 +55,12 @@ pub enum Op {
     Advance(u8),
 }
 
-/// The fixed stamp of a `(scope, key)`: a function of the bytes only.
+/// The fixed stamp of a `(scope, key)`: FNV-1a of the bytes, spread over
+/// `START - 60 ..= START + 9`, so a few stamps start beyond the allowed skew.
 pub fn stamp(scope: &[u8], key: &[u8]) -> u64 {
-    let mix =
-        scope.iter().chain([&0xFFu8]).chain(key).fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
-    START - 40 + mix % 60
+    let bytes = scope.iter().chain([&0xFFu8]).chain(key);
+    let hash = bytes.fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    START - 60 + hash % 70
 }
 
 /// A stored value names its scope and key, so a cross-scope replay shows.
@@ -72,10 +73,21 @@ struct Outstanding {
     model: u64,
 }
 
+/// How often each `begin` answer occurred, by [`Begin::name`], plus how many
+/// `complete`/`abort` calls were refused; tests use it to show that the seeds
+/// reach every answer.
+pub type Tally = std::collections::BTreeMap<&'static str, usize>;
+
 /// The `window_ops` target: first 16 bytes are the window secret, then ops.
 pub fn window_ops(data: &[u8]) {
+    let _ = run(data);
+}
+
+/// Runs `window_ops` and returns the tally of answers.
+pub fn run(data: &[u8]) -> Tally {
+    let mut tally = Tally::new();
     let mut u = Unstructured::new(data);
-    let Ok(secret) = u.arbitrary::<[u8; 16]>() else { return };
+    let Ok(secret) = u.arbitrary::<[u8; 16]>() else { return tally };
     let mut window: Window<u32, CAPACITY> = Window::new(secret, CONFIG);
     let mut model: Model<u32> = Model::new(CONFIG);
     let mut outstanding: Vec<Outstanding> = Vec::new();
@@ -102,6 +114,7 @@ pub fn window_ops(data: &[u8]) {
                     "step {step}: {req:?} at {now}: window said {}, model allows {allowed:?}",
                     answer.name()
                 );
+                *tally.entry(answer.name()).or_default() += 1;
                 if let Begin::Fresh(ticket) = answer {
                     let model_ticket = model.fresh(&req, now).expect("model capacity suffices");
                     outstanding.push(Outstanding { ticket, model: model_ticket });
@@ -119,6 +132,9 @@ pub fn window_ops(data: &[u8]) {
                 let must = model.complete(o.model, v, now);
                 let did = no_alloc("Window::complete", || window.complete(o.ticket, v, now));
                 assert_eq!(did.is_ok(), must, "step {step}: complete at {now}: window {did:?}, model {must}");
+                if !must {
+                    *tally.entry("refused_complete").or_default() += 1;
+                }
             }
             Op::Abort { ticket } => {
                 if outstanding.is_empty() {
@@ -130,9 +146,13 @@ pub fn window_ops(data: &[u8]) {
                 let must = model.abort(o.model, now);
                 let did = no_alloc("Window::abort", || window.abort(o.ticket, now));
                 assert_eq!(did.is_ok(), must, "step {step}: abort at {now}: window {did:?}, model {must}");
+                if !must {
+                    *tally.entry("refused_abort").or_default() += 1;
+                }
             }
             Op::Advance(ticks) => now += u64::from(ticks % 64),
         }
         assert!(window.live(now) <= CAPACITY);
     }
+    tally
 }

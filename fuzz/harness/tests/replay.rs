@@ -87,3 +87,16 @@ fn window_seeds_decode_to_the_intended_ops() {
     let decoded: Vec<Op> = u.arbitrary_iter::<Op>().unwrap().map(Result::unwrap).collect();
     assert_eq!(decoded, ops);
 }
+
+#[test]
+fn window_seeds_reach_every_answer() {
+    let mut total = tessera_fuzz_harness::window_ops::Tally::new();
+    for s in seeds::window_ops() {
+        for (name, n) in tessera_fuzz_harness::window_ops::run(&s.bytes) {
+            *total.entry(name).or_default() += n;
+        }
+    }
+    for name in ["fresh", "replay", "in_flight", "mismatch", "stale", "full", "refused_complete"] {
+        assert!(total.get(name).copied().unwrap_or(0) > 0, "no seed reaches {name}: {total:?}");
+    }
+}
