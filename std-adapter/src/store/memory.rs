@@ -3,10 +3,14 @@
 //! The default when no Redis is configured. One process only: records are
 //! lost on restart and are not shared between instances. Each shard is a
 //! [`Window`] of [`SHARD_SLOTS`] records behind a `std::sync::Mutex` that is
-//! never held across an `.await`; more shards mean both more capacity and
-//! less lock contention. The window's guarantees (at most one `Fresh` per live
-//! key, `Stale` after a safe eviction, `Full` when nothing may be evicted) hold
-//! per shard, and a key always maps to the same shard.
+//! never held across an `.await`. The window's guarantees (at most one `Fresh`
+//! per live key, `Stale` after a safe eviction, `Full` when nothing may be
+//! evicted) hold per shard, and a key always maps to the same shard.
+//!
+//! The store has as many shards as its capacity needs and no more: a lock is
+//! held for one bucket scan, and on a 2-core machine 8 tasks ran
+//! begin+complete no faster on 2, 8 or 32 shards than on one (about 2–3
+//! million pairs per second either way, release build).
 
 use std::{
     hash::{BuildHasher, Hasher, RandomState},
