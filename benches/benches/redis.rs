@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use serde::Serialize;
 use tessera_benches::{
-    redis_load::{connect, pairs, redis_benchmark, Baseline, CLAIM_SCRIPT},
+    redis_load::{connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit, CLAIM_SCRIPT},
     results,
 };
 use tessera_std::testkit::RedisServer;
@@ -26,6 +26,7 @@ struct Row {
 struct Saved {
     server: String,
     rows: Vec<Row>,
+    cpu: Vec<CpuSplit>,
     pipelined_set: f64,
     pipelined_command: String,
 }
@@ -56,6 +57,8 @@ fn main() {
         .expect("SCRIPT LOAD");
 
     let mut rows = Vec::new();
+    let mut cpu = Vec::new();
+    let info = || server.cli(&["INFO", "cpu"]).unwrap_or_default();
     for concurrency in [1usize, 50] {
         let own = rt.block_on(stores(&url, concurrency));
         let shared = rt.block_on(connect(&url));
@@ -69,6 +72,9 @@ fn main() {
             b.iter_custom(|n| rt.block_on(pairs(&mux, n)))
         });
         g.finish();
+        let total = if test_mode { 100 } else { 20_000 };
+        cpu.push(cpu_split(&rt, &own, "per-task", total, info));
+        cpu.push(cpu_split(&rt, &mux, "multiplexed", total, info));
 
         let requests = match (test_mode, concurrency) {
             (true, _) => "1000",
@@ -117,6 +123,7 @@ fn main() {
         let saved = Saved {
             server: version.to_owned(),
             rows,
+            cpu,
             pipelined_set: piped.rps,
             pipelined_command: piped.command,
         };

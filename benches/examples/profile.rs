@@ -16,6 +16,18 @@ use tessera_benches::{
 };
 use tessera_core::Algorithm;
 
+/// Fills `map` with `size` records, then begins + completes `n` new keys.
+fn fresh(map: &mut impl Idempotency, size: u64, n: u64) {
+    fill(map, size);
+    (size..size + n).for_each(|i| assert!(map.fresh(black_box(i), i)));
+}
+
+/// Fills `map` with `size` records, then replays the newest one `n` times.
+fn replay(map: &mut impl Idempotency, size: u64, n: u64) {
+    fill(map, size);
+    (0..n).for_each(|_| assert!(map.replay(black_box(size - 1), size - 1).is_some()));
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let op = args.next().unwrap_or_default();
@@ -42,16 +54,12 @@ fn main() {
             let input = MacInput::of(&good);
             (0..n).for_each(|_| assert!(v.floor_precomputed(black_box(&input))))
         }
-        "window-fresh-65536" => {
-            let mut w = Tessera::<65536>::new();
-            fill(&mut w, 65536);
-            (65536..65536 + n).for_each(|i| assert!(w.fresh(black_box(i), i)))
-        }
-        "window-fresh-lru-65536" => {
-            let mut w = Lru::new(65536);
-            fill(&mut w, 65536);
-            (65536..65536 + n).for_each(|i| assert!(w.fresh(black_box(i), i)))
-        }
+        "window-fresh-1024" => fresh(&mut Tessera::<1024>::new(), 1024, n),
+        "window-fresh-65536" => fresh(&mut Tessera::<65536>::new(), 65536, n),
+        "window-fresh-lru-1024" => fresh(&mut Lru::new(1024), 1024, n),
+        "window-fresh-lru-65536" => fresh(&mut Lru::new(65536), 65536, n),
+        "window-replay-1024" => replay(&mut Tessera::<1024>::new(), 1024, n),
+        "window-replay-lru-1024" => replay(&mut Lru::new(1024), 1024, n),
         other => panic!("unknown operation {other:?}"),
     };
     // The 65,536-slot window is built on the stack before it is boxed.

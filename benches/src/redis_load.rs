@@ -130,3 +130,64 @@ pub fn redis_benchmark(port: u16, args: &[&str]) -> std::io::Result<Baseline> {
         rps,
     })
 }
+
+/// Where the time of a run went: wall clock, and CPU seconds of this process
+/// (the client) and of `redis-server`, per pair. On a two-core machine the
+/// two compete, so client CPU is throughput the server does not get.
+#[derive(Clone, Debug, Serialize)]
+pub struct CpuSplit {
+    /// Concurrent tasks.
+    pub concurrency: usize,
+    /// `per-task` or `multiplexed`.
+    pub connection: &'static str,
+    /// Pairs per second of wall clock.
+    pub pairs_per_sec: f64,
+    /// Client CPU microseconds per pair (user + system, this process).
+    pub client_cpu_us: f64,
+    /// `redis-server` CPU microseconds per pair (`INFO cpu`).
+    pub server_cpu_us: f64,
+}
+
+/// CPU seconds used by this process so far (`/proc/self/stat` utime + stime).
+fn own_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    // `rest` starts at field 3 (state, not numeric, dropped by the parse).
+    let ticks = f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// `used_cpu_sys + used_cpu_user` of the server, from `INFO cpu`.
+fn server_cpu_secs(info: &str) -> f64 {
+    info.lines()
+        .filter(|l| l.starts_with("used_cpu_sys:") || l.starts_with("used_cpu_user:"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// Runs `total` pairs as [`pairs`] does and splits the CPU between client and
+/// server; `info` reads the server's `INFO cpu`.
+pub fn cpu_split(
+    rt: &tokio::runtime::Runtime,
+    stores: &[RedisStore],
+    connection: &'static str,
+    total: u64,
+    info: impl Fn() -> String,
+) -> CpuSplit {
+    let (client0, server0) = (own_cpu_secs(), server_cpu_secs(&info()));
+    let wall = rt.block_on(pairs(stores, total));
+    let (client1, server1) = (own_cpu_secs(), server_cpu_secs(&info()));
+    let per_pair = |secs: f64| secs * 1e6 / total as f64;
+    CpuSplit {
+        concurrency: stores.len(),
+        connection,
+        pairs_per_sec: total as f64 / wall.as_secs_f64(),
+        client_cpu_us: per_pair(client1 - client0),
+        server_cpu_us: per_pair(server1 - server0),
+    }
+}

@@ -94,6 +94,12 @@ impl<const N: usize> Idempotency for Tessera<N> {
         let key = key(i);
         match self.0.begin(&Self::request(&key, now), now) {
             Begin::Replay(v) => Some(v),
+            // Not live: the begin claimed it; release it so a miss leaves no
+            // record behind (as a miss in the peers leaves none).
+            Begin::Fresh(ticket) => {
+                let _ = self.0.abort(ticket, now);
+                None
+            }
             _ => None,
         }
     }
