@@ -90,6 +90,8 @@ pub enum ConfigError {
     BadKid,
     /// Leeway above [`crate::MAX_LEEWAY`].
     LeewayTooLarge,
+    /// The algorithm's cargo feature (`hs384`, `hs512`) is not enabled.
+    Unsupported,
 }
 
 impl From<ConfigError> for Error {
@@ -184,6 +186,7 @@ impl fmt::Display for ConfigError {
                 "kid must be 1..=64 printable ASCII characters without quote or backslash"
             }
             ConfigError::LeewayTooLarge => "leeway above the maximum",
+            ConfigError::Unsupported => "algorithm not compiled in (cargo features hs384, hs512)",
         })
     }
 }

@@ -3,7 +3,11 @@
 use core::fmt;
 
 use hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha384, Sha512};
+use sha2::Sha256;
+#[cfg(feature = "hs384")]
+use sha2::Sha384;
+#[cfg(feature = "hs512")]
+use sha2::Sha512;
 
 use crate::{alg::Algorithm, error::ConfigError, json::JsonStr};
 
@@ -13,9 +17,14 @@ pub const MAX_KID_LEN: usize = 64;
 /// The keyed HMAC state after absorbing the padded key: cloning it skips the key
 /// schedule, so a verify costs only the MAC of the signing input.
 #[derive(Clone)]
+///
+/// HS384 and HS512 are features (on by default): a device that only needs
+/// HS256 leaves out SHA-512's code and keeps every key and MAC clone small.
 enum MacState {
     Hs256(Hmac<Sha256>),
+    #[cfg(feature = "hs384")]
     Hs384(Hmac<Sha384>),
+    #[cfg(feature = "hs512")]
     Hs512(Hmac<Sha512>),
 }
 
@@ -59,12 +68,16 @@ impl Key {
             Algorithm::Hs256 => {
                 MacState::Hs256(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
             }
+            #[cfg(feature = "hs384")]
             Algorithm::Hs384 => {
                 MacState::Hs384(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
             }
+            #[cfg(feature = "hs512")]
             Algorithm::Hs512 => {
                 MacState::Hs512(Hmac::new_from_slice(secret).map_err(|_| ConfigError::KeyTooShort)?)
             }
+            #[allow(unreachable_patterns)] // reachable when a feature is off
+            _ => return Err(ConfigError::Unsupported),
         };
         Ok(Key { state, kid: None })
     }
@@ -103,7 +116,9 @@ impl Key {
     pub fn algorithm(&self) -> Algorithm {
         match self.state {
             MacState::Hs256(_) => Algorithm::Hs256,
+            #[cfg(feature = "hs384")]
             MacState::Hs384(_) => Algorithm::Hs384,
+            #[cfg(feature = "hs512")]
             MacState::Hs512(_) => Algorithm::Hs512,
         }
     }
@@ -128,7 +143,9 @@ impl Key {
         }
         match &self.state {
             MacState::Hs256(m) => finish(m, input),
+            #[cfg(feature = "hs384")]
             MacState::Hs384(m) => finish(m, input),
+            #[cfg(feature = "hs512")]
             MacState::Hs512(m) => finish(m, input),
         }
     }
@@ -143,7 +160,9 @@ impl Key {
         }
         match &self.state {
             MacState::Hs256(m) => check(m, input, signature),
+            #[cfg(feature = "hs384")]
             MacState::Hs384(m) => check(m, input, signature),
+            #[cfg(feature = "hs512")]
             MacState::Hs512(m) => check(m, input, signature),
         }
     }
@@ -230,6 +249,7 @@ mod tests {
     /// RFC 4231 §4.7 and §4.8 (test cases 6 and 7): the two cases whose 131-byte
     /// key is long enough for every algorithm; cases 1–5 use keys that RFC 7518
     /// §3.2 forbids, which `refuses_keys_shorter_than_the_hash_output` covers.
+    #[cfg(all(feature = "hs384", feature = "hs512"))]
     macro_rules! rfc4231 {
         ($($name:ident: $data:expr => [$hs256:expr, $hs384:expr, $hs512:expr $(,)?];)*) => {$(
             #[test]
@@ -246,6 +266,7 @@ mod tests {
         )*};
     }
 
+    #[cfg(all(feature = "hs384", feature = "hs512"))]
     rfc4231! {
         rfc4231_case_6_large_key: b"Test Using Larger Than Block-Size Key - Hash Key First" => [
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
@@ -267,8 +288,22 @@ mod tests {
                 Key::new(alg, &vec![7; n - 1]).unwrap_err(),
                 ConfigError::KeyTooShort
             );
-            assert_eq!(Key::new(alg, &vec![7; n]).unwrap().algorithm(), alg);
+            match Key::new(alg, &vec![7; n]) {
+                Ok(key) => assert_eq!(key.algorithm(), alg),
+                // Only when the algorithm's feature is off.
+                Err(e) => assert_eq!(e, ConfigError::Unsupported),
+            }
         }
+    }
+
+    #[test]
+    #[cfg(not(all(feature = "hs384", feature = "hs512")))]
+    fn algorithms_left_out_at_build_time_are_refused() {
+        #[cfg(not(feature = "hs384"))]
+        assert_eq!(Key::hs384(&[7; 48]).unwrap_err(), ConfigError::Unsupported);
+        #[cfg(not(feature = "hs512"))]
+        assert_eq!(Key::hs512(&[7; 64]).unwrap_err(), ConfigError::Unsupported);
+        assert!(Key::hs256(&[7; 32]).is_ok());
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl<V, T> Begin<V, T> {
 #[must_use]
 pub struct Ticket {
     slot: u32,
-    lease: u64,
+    lease: u32,
     id: EntryId,
 }
 
@@ -179,6 +179,7 @@ struct EntryId(u64, u64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
+    Empty,
     InFlight,
     Done,
 }
@@ -187,9 +188,9 @@ enum State {
 /// bucket touches two cache lines, not the whole records.
 #[derive(Clone, Copy, Debug)]
 struct Hot {
-    /// Half of the entry id, with the low bit set; 0 marks an empty slot.
+    /// The second half of the entry id (the first half is in the record).
     tag: u64,
-    /// Lease end while in flight; record end once done.
+    /// Lease end while in flight; record end once done; 0 when empty.
     until: u64,
 }
 
@@ -197,29 +198,31 @@ impl Hot {
     const EMPTY: Self = Hot { tag: 0, until: 0 };
 
     fn live(&self, now: u64) -> bool {
-        self.tag != 0 && self.until > now
+        self.until > now
     }
 }
 
 /// The rest of a record, read only on a tag match or when evicting.
 #[derive(Clone, Debug)]
 struct Slot<V> {
-    id: EntryId,
+    /// The first half of the entry id.
+    id: u64,
     state: State,
     fingerprint: Fingerprint,
     stamp: u64,
-    keep_until: Option<u64>,
-    lease: u64,
+    /// `Request::keep_until`, 0 for none (a record kept until 1970 is no record).
+    keep_until: u64,
+    lease: u32,
     value: Option<V>,
 }
 
 impl<V> Slot<V> {
     const EMPTY: Self = Slot {
-        id: EntryId(0, 0),
-        state: State::InFlight,
+        id: 0,
+        state: State::Empty,
         fingerprint: Fingerprint([0; 16]),
         stamp: 0,
-        keep_until: None,
+        keep_until: 0,
         lease: 0,
         value: None,
     };
@@ -232,7 +235,7 @@ impl<V> Slot<V> {
 pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
-    next_lease: u64,
+    next_lease: u32,
     hot: [Hot; N],
     /// Per slot: stamps below the bucket's highest floor are refused (raised
     /// by evictions, never lowered).
@@ -313,7 +316,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
             return Begin::Stale;
         }
         let id = self.id(req.scope, req.key);
-        let tag = id.1 | 1;
+        let tag = id.1;
         let [first, second] = Self::buckets(id);
         let second = if second == first { 0..0 } else { second };
         let mut own: Option<usize> = None;
@@ -323,7 +326,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
             let hot = self.hot.get(range.clone()).unwrap_or_default();
             for (i, h) in (range.start..).zip(hot) {
                 if h.tag == tag {
-                    let Some(slot) = self.slots.get(i).filter(|s| s.id == id) else {
+                    let Some(slot) = self.slots.get(i).filter(|s| s.id == id.0) else {
                         continue;
                     };
                     if !h.live(now) {
@@ -387,11 +390,11 @@ impl<V: Clone, const N: usize> Window<V, N> {
             until: now.saturating_add(self.config.lease),
         };
         *slot = Slot {
-            id,
+            id: id.0,
             state: State::InFlight,
             fingerprint: req.fingerprint,
             stamp: req.stamp,
-            keep_until: req.keep_until,
+            keep_until: req.keep_until.unwrap_or(0),
             lease,
             value: None,
         };
@@ -412,9 +415,9 @@ impl<V: Clone, const N: usize> Window<V, N> {
         let (Some(h), Some(slot)) = (self.hot.get_mut(i), self.slots.get_mut(i)) else {
             return Err(TicketError::NotOwner);
         };
-        if h.tag == 0
-            || slot.state != State::InFlight
-            || slot.id != ticket.id
+        if slot.state != State::InFlight
+            || slot.id != ticket.id.0
+            || h.tag != ticket.id.1
             || slot.lease != ticket.lease
         {
             return Err(TicketError::NotOwner);
@@ -430,7 +433,10 @@ impl<V: Clone, const N: usize> Window<V, N> {
     pub fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
         let ttl = self.config.ttl;
         let (h, slot) = self.owned(&ticket, now)?;
-        h.until = slot.keep_until.unwrap_or(now.saturating_add(ttl));
+        h.until = match slot.keep_until {
+            0 => now.saturating_add(ttl),
+            keep => keep,
+        };
         slot.state = State::Done;
         slot.value = Some(value);
         Ok(())
@@ -440,6 +446,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
     pub fn abort(&mut self, ticket: Ticket, now: u64) -> Result<(), TicketError> {
         let (h, slot) = self.owned(&ticket, now)?;
         *h = Hot::EMPTY;
+        slot.state = State::Empty;
         slot.value = None;
         Ok(())
     }
