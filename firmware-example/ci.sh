@@ -2,7 +2,8 @@
 # CI for firmware-example (issue 6). Idempotent; run as root from any cwd.
 #
 #   1. installs the Cortex-M toolchain packages and defmt-print if missing;
-#   2. runs the host tests of the app library (embedded-hal-mock);
+#   2. checks formatting, lints the app library and runs its host tests
+#      (embedded-hal-mock);
 #   3. builds the firmware (release, opt-level "z") with Debian's rustc;
 #   4. runs the scripted session in QEMU and checks every answer;
 #   5. measures flash, RAM and stack (endpoint, core-footprint - baseline).
@@ -35,8 +36,10 @@ fw_cargo() { PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 cargo "$@"; }
 qemu-system-arm --version | head -n1
 defmt-print --version
 
-say "host tests (tessera-app, embedded-hal-mock)"
+say "format, lints and host tests (tessera-app, embedded-hal-mock)"
 host=$(rustc -vV | sed -n 's/^host: //p')
+cargo fmt --check
+CARGO_TARGET_DIR=target/host cargo clippy -p tessera-app --target "$host" --all-targets -- -D warnings
 CARGO_TARGET_DIR=target/host cargo test -p tessera-app --target "$host"
 
 say "firmware build (thumbv7m-none-eabi, release)"
