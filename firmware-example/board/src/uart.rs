@@ -45,6 +45,7 @@ impl serial::Read<u8> for Uart0 {
         if unsafe { read_volatile(FR) } & FR_RXFE != 0 {
             return Err(nb::Error::WouldBlock);
         }
+        // SAFETY: as above; the FIFO holds a byte, so this read pops it.
         let word = unsafe { read_volatile(DR) };
         let kind = match word >> 8 & 0xF {
             0 => return Ok((word & 0xFF) as u8),
@@ -63,6 +64,7 @@ impl serial::Write<u8> for Uart0 {
         if unsafe { read_volatile(FR) } & FR_TXFF != 0 {
             return Err(nb::Error::WouldBlock);
         }
+        // SAFETY: as above; the TX FIFO has room.
         unsafe { write_volatile(DR, u32::from(byte)) };
         Ok(())
     }
