@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Args;
 
-use super::{keys::RingArgs, Failure};
+use super::{keys::RingArgs, policy::PolicyArgs, Failure};
 use crate::{
     gateway::{self, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
@@ -26,15 +26,8 @@ pub(crate) struct GatewayArgs {
     upstream: String,
     #[command(flatten)]
     keys: RingArgs,
-    /// Required issuer.
-    #[arg(long, value_name = "I")]
-    iss: Option<String>,
-    /// Required audience.
-    #[arg(long, value_name = "A")]
-    aud: Option<String>,
-    /// Accepted clock skew for `exp` and `nbf`, in seconds (at most 600).
-    #[arg(long, value_name = "SECS", default_value_t = 0)]
-    leeway: u64,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Keep idempotency records in Redis, shared by every gateway started with
     /// the same keys (record names are derived from the key material).
     #[arg(long, value_name = "URL")]
@@ -56,18 +49,7 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(25);
 
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
-    let auth = BearerAuthLayer::new(ring);
-    let auth = auth
-        .leeway(args.leeway)
-        .map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
-    let auth = match &args.iss {
-        Some(iss) => auth.issuer(iss),
-        None => auth,
-    };
-    let auth = match &args.aud {
-        Some(aud) => auth.audience(aud),
-        None => auth,
-    };
+    let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
     let proxy = Proxy::new(upstream, args.max_body_bytes, UPSTREAM_TIMEOUT);
     let config = StoreConfig {

@@ -6,6 +6,7 @@
 mod gateway;
 mod keys;
 mod mint;
+mod policy;
 mod verify;
 
 use std::{

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tessera_core::{Malformed, Validation, DEFAULT_MAX_LEN};
 
-use super::{keys::RingArgs, now_or, Failure};
+use super::{keys::RingArgs, now_or, policy::PolicyArgs, Failure};
 use crate::layer::auth::Ring;
 
 /// Arguments of `tessera verify`.
@@ -15,15 +15,8 @@ use crate::layer::auth::Ring;
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     keys: RingArgs,
-    /// Required issuer.
-    #[arg(long, value_name = "I")]
-    iss: Option<String>,
-    /// Required audience.
-    #[arg(long, value_name = "A")]
-    aud: Option<String>,
-    /// Accepted clock skew for `exp` and `nbf`, in seconds (at most 600).
-    #[arg(long, value_name = "SECS", default_value_t = 0)]
-    leeway: u64,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// The current time in Unix seconds (default: the system clock).
     #[arg(long, value_name = "UNIX")]
     now: Option<u64>,
@@ -36,16 +29,7 @@ pub(crate) fn run(
     mut output: impl Write,
 ) -> Result<bool, Failure> {
     let ring = args.keys.ring()?;
-    let mut validation = Validation::new().max_len(DEFAULT_MAX_LEN);
-    validation = validation
-        .leeway(args.leeway)
-        .map_err(|e| Failure(format!("--leeway {}: {e}", args.leeway)))?;
-    if let Some(iss) = &args.iss {
-        validation = validation.issuer(iss);
-    }
-    if let Some(aud) = &args.aud {
-        validation = validation.audience(aud);
-    }
+    let validation = args.policy.validation()?.max_len(DEFAULT_MAX_LEN);
     let now = now_or(args.now);
     let io_failure = |e: io::Error| Failure(format!("i/o: {e}"));
     let mut all_valid = true;

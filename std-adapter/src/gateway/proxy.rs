@@ -20,7 +20,7 @@ use hyper_util::{
 };
 use tower_service::Service;
 
-use crate::layer::problem::Problem;
+use crate::layer::problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE};
 
 const UNREACHABLE: Problem = Problem::new(
     StatusCode::BAD_GATEWAY,
@@ -31,16 +31,6 @@ const TIMED_OUT: Problem = Problem::new(
     StatusCode::GATEWAY_TIMEOUT,
     "upstream-timeout",
     "The upstream did not answer in time",
-);
-const BODY_TOO_LARGE: Problem = Problem::new(
-    StatusCode::PAYLOAD_TOO_LARGE,
-    "body-too-large",
-    "The request body is too large",
-);
-const BODY_UNREADABLE: Problem = Problem::new(
-    StatusCode::BAD_REQUEST,
-    "body-unreadable",
-    "The request body could not be read",
 );
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1), never forwarded.

@@ -6,6 +6,20 @@ use http::{header, HeaderValue, Response, StatusCode};
 /// Media type of a problem document.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
+/// A request body over the configured limit.
+pub(crate) const BODY_TOO_LARGE: Problem = Problem::new(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "body-too-large",
+    "The request body is too large",
+);
+
+/// A request body that failed while being read.
+pub(crate) const BODY_UNREADABLE: Problem = Problem::new(
+    StatusCode::BAD_REQUEST,
+    "body-unreadable",
+    "The request body could not be read",
+);
+
 /// A kind of rejection: its status, its stable `type` suffix and its title.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Problem {

@@ -18,7 +18,7 @@ use super::{key, layer::Settings, replay};
 use crate::{
     layer::{
         auth::{service::unauthorized, VerifiedToken},
-        problem::Problem,
+        problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE},
         ResponseFuture,
     },
     store::{Begin, Fingerprint, IdempotencyStore, Request as Claim},
@@ -35,16 +35,6 @@ const NO_SUBJECT: Problem = Problem::new(
     StatusCode::FORBIDDEN,
     "token-without-subject",
     "The token has no subject to scope idempotency keys",
-);
-const BODY_TOO_LARGE: Problem = Problem::new(
-    StatusCode::PAYLOAD_TOO_LARGE,
-    "body-too-large",
-    "The request body is too large",
-);
-const BODY_UNREADABLE: Problem = Problem::new(
-    StatusCode::BAD_REQUEST,
-    "body-unreadable",
-    "The request body could not be read",
 );
 const IN_FLIGHT: Problem = Problem::new(
     StatusCode::CONFLICT,
