@@ -125,8 +125,12 @@ pub fn redis_benchmark(port: u16, args: &[&str]) -> std::io::Result<Baseline> {
         .ok_or_else(|| {
             std::io::Error::other(format!("redis-benchmark {full:?} printed {text:?}"))
         })?;
+    let shown: Vec<&str> = full
+        .iter()
+        .map(|a| if a.is_empty() { "''" } else { a })
+        .collect();
     Ok(Baseline {
-        command: format!("redis-benchmark {}", full.join(" ")),
+        command: format!("redis-benchmark {}", shown.join(" ")),
         rps,
     })
 }
