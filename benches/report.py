@@ -236,7 +236,7 @@ def before_after(before: dict, med: dict, label: str, lines: list) -> None:
 
 def svg(med: dict, path: Path) -> None:
     """Horizontal bars, one panel per group, each scaled to its own slowest bar."""
-    panels = [(g, t, TOKEN_LIBS) for g, t in TOKEN_GROUPS[:1] + TOKEN_GROUPS[4:5]]
+    panels = [(g, t, TOKEN_LIBS) for g, t in TOKEN_GROUPS[:1] + TOKEN_GROUPS[4:]]
     panels += [(f"window-{op}-{n}", f"Window {op}, N = {n:,}", WINDOW_LIBS) for op, _ in WINDOW_OPS for n in SIZES]
     bar_h, gap, label_w, plot_w, y = 18, 4, 190, 420, 10
     body = []

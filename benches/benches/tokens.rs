@@ -115,7 +115,7 @@ criterion_group! {
     name = benches;
     // Short runs so the whole suite fits in minutes on two cores; the report
     // quotes medians, which the noise moves least.
-    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     targets = verify, sign, parts
 }
 criterion_main!(benches);

@@ -83,8 +83,8 @@ fn main() {
     // before it is boxed: run on a thread with room for it.
     let run = || {
         let mut c = Criterion::default()
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
             .configure_from_args();
         fresh(&mut c, 1024, peers_1024());
         fresh(&mut c, 65536, peers_65536());

@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use tessera_benches::{
     fixture::{bad_signature_token, large_token, token},
+    sign::Signers,
     verify::{MacInput, Verifiers},
     window::{fill, Idempotency, Lru, Tessera},
 };
@@ -49,6 +50,15 @@ fn main() {
         }
         "reject-tessera" => {
             (0..n).for_each(|_| assert!(v.tessera(black_box(&bad), &mut buf).is_err()))
+        }
+        "sign-tessera" => {
+            let s = Signers::new();
+            let mut out = [0u8; 1024];
+            (0..n).for_each(|_| assert!(black_box(s.tessera(&mut out)).is_some()))
+        }
+        "sign-jsonwebtoken" => {
+            let s = Signers::new();
+            (0..n).for_each(|_| assert!(black_box(s.jsonwebtoken()).is_some()))
         }
         "floor" => {
             let input = MacInput::of(&good);
