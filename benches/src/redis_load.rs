@@ -104,34 +104,44 @@ pub async fn pairs(stores: &[RedisStore], total: u64) -> Duration {
 pub struct Baseline {
     /// What it ran.
     pub command: String,
-    /// Requests per second.
+    /// Requests per second: the median of the runs.
     pub rps: f64,
+    /// Requests per second of each run.
+    pub runs: Vec<f64>,
 }
 
-/// Runs `redis-benchmark -h 127.0.0.1 -p <port> --csv <args>` and reads the
-/// requests per second of its (single) result line.
-pub fn redis_benchmark(port: u16, args: &[&str]) -> std::io::Result<Baseline> {
+/// Runs `redis-benchmark -h 127.0.0.1 -p <port> --csv <args>` `runs` times
+/// (one run is a second or two, easily hit by a neighbour's burst) and keeps
+/// the median requests per second.
+pub fn redis_benchmark(port: u16, runs: usize, args: &[&str]) -> std::io::Result<Baseline> {
     let port = port.to_string();
     let mut full = vec!["-h", "127.0.0.1", "-p", &port, "--csv"];
     full.extend_from_slice(args);
-    let out = Command::new("redis-benchmark").args(&full).output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    // `"SET","52910.05","0.683",...`: the second field of the last line.
-    let rps = text
-        .lines()
-        .last()
-        .and_then(|line| line.split("\",\"").nth(1))
-        .and_then(|rps| rps.trim_matches('"').parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::other(format!("redis-benchmark {full:?} printed {text:?}"))
-        })?;
+    let mut rates = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let out = Command::new("redis-benchmark").args(&full).output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        // `"SET","52910.05","0.683",...`: the second field of the last line.
+        let rps: f64 = text
+            .lines()
+            .last()
+            .and_then(|line| line.split("\",\"").nth(1))
+            .and_then(|rps| rps.trim_matches('"').parse().ok())
+            .ok_or_else(|| {
+                std::io::Error::other(format!("redis-benchmark {full:?} printed {text:?}"))
+            })?;
+        rates.push(rps);
+    }
+    let mut sorted = rates.clone();
+    sorted.sort_by(f64::total_cmp);
     let shown: Vec<&str> = full
         .iter()
         .map(|a| if a.is_empty() { "''" } else { a })
         .collect();
     Ok(Baseline {
         command: format!("redis-benchmark {}", shown.join(" ")),
-        rps,
+        rps: sorted[sorted.len() / 2],
+        runs: rates,
     })
 }
 
