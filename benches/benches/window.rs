@@ -63,6 +63,10 @@ fn replay(c: &mut Criterion, n: u64, mut maps: Vec<(&str, Box<dyn Idempotency>)>
 fn peers_1024() -> Vec<(&'static str, Box<dyn Idempotency>)> {
     vec![
         ("tessera", Box::new(Tessera::<1024>::new())),
+        (
+            "tessera-2x-slots",
+            Box::new(Tessera::<2048>::with_ttl(1024)),
+        ),
         ("hashmap-vecdeque", Box::new(MapQueue::new(1024))),
         ("lru", Box::new(Lru::new(1024))),
         ("moka", Box::new(Moka::new(1024))),
@@ -72,6 +76,10 @@ fn peers_1024() -> Vec<(&'static str, Box<dyn Idempotency>)> {
 fn peers_65536() -> Vec<(&'static str, Box<dyn Idempotency>)> {
     vec![
         ("tessera", Box::new(Tessera::<65536>::new())),
+        (
+            "tessera-2x-slots",
+            Box::new(Tessera::<131072>::with_ttl(65536)),
+        ),
         ("hashmap-vecdeque", Box::new(MapQueue::new(65536))),
         ("lru", Box::new(Lru::new(65536))),
         ("moka", Box::new(Moka::new(65536))),

@@ -53,12 +53,19 @@ pub fn fill<M: Idempotency + ?Sized>(map: &mut M, capacity: u64) {
 pub struct Tessera<const N: usize>(Box<Window<u64, N>>);
 
 impl<const N: usize> Tessera<N> {
-    /// An empty window of `N` slots whose records live `N` ticks. Builds the
-    /// window on the stack first: call from a thread with room for it.
+    /// An empty window of `N` slots whose records live `N` ticks: once
+    /// filled, every fresh key evicts the oldest record of its buckets. Builds
+    /// the window on the stack first: call from a thread with room for it.
     pub fn new() -> Self {
+        Self::with_ttl(N as u64)
+    }
+
+    /// An empty window of `N` slots whose records live `ttl` ticks; with
+    /// `ttl` below `N`, records expire before the window fills.
+    pub fn with_ttl(ttl: u64) -> Self {
         let config = WindowConfig {
             lease: 30,
-            ttl: N as u64,
+            ttl,
             max_skew: 60,
         };
         Tessera(Box::new(Window::new(*b"bench-secret-key", config)))
