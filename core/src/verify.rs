@@ -165,13 +165,27 @@ impl<'b> Verified<'b> {
 }
 
 /// Splits `header.payload.signature`, refusing other shapes and empty segments.
+///
+/// The header ends at the first dot and the signature starts after the last,
+/// so the payload is never scanned here. A payload holding dots (more than
+/// three segments, JWE's five included) fails the MAC or the base64url
+/// decoder, and [`extra_segments`] then names the real reason.
 fn split(token: &str) -> Result<(&str, &str, &str), Error> {
     let (h, rest) = token.split_once('.').ok_or(Malformed::Segments)?;
-    let (p, s) = rest.split_once('.').ok_or(Malformed::Segments)?;
-    if h.is_empty() || p.is_empty() || s.is_empty() || s.contains('.') {
+    let (p, s) = rest.rsplit_once('.').ok_or(Malformed::Segments)?;
+    if h.is_empty() || p.is_empty() || s.is_empty() {
         return Err(Malformed::Segments.into());
     }
     Ok((h, p, s))
+}
+
+/// Turns a failure on a payload segment that holds dots into `Segments`.
+fn extra_segments(payload_b64: &str, error: Error) -> Error {
+    if payload_b64.contains('.') {
+        Malformed::Segments.into()
+    } else {
+        error
+    }
 }
 
 /// Decodes a segment. UTF-8 is checked by the JSON scanner, and only where a
@@ -238,7 +252,7 @@ impl<const K: usize> KeyRing<K> {
             }
         };
         if !key.verify_mac(signing_input, sig) {
-            return Err(Error::Signature);
+            return Err(extra_segments(payload_b64, Error::Signature));
         }
         let header = match header {
             Some(h) => h,
@@ -253,7 +267,8 @@ impl<const K: usize> KeyRing<K> {
             },
         };
         validation.check_header(&header, key)?;
-        let payload = decode_segment(payload_b64, payload_buf)?;
+        let payload =
+            decode_segment(payload_b64, payload_buf).map_err(|e| extra_segments(payload_b64, e))?;
         let claims = Claims::parse(payload)?;
         validation.check_claims(&claims, now)?;
         Ok(Verified {
