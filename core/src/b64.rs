@@ -65,34 +65,6 @@ fn sextet(byte: u8) -> u32 {
 pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
     let len = decoded_len(input.len()).ok_or(B64Error::Invalid)?;
     let out = out.get_mut(..len).ok_or(B64Error::Full)?;
-    // Eight characters a step: one validity test, one 6-byte store.
-    let wide = input.len() / 8;
-    let (input8, rest) = input
-        .split_at_checked(wide.saturating_mul(8))
-        .ok_or(B64Error::Invalid)?;
-    let (out6, out_rest) = out
-        .split_at_mut_checked(wide.saturating_mul(6))
-        .ok_or(B64Error::Invalid)?;
-    for (chunk, dst) in input8.chunks_exact(8).zip(out6.chunks_exact_mut(6)) {
-        let (mut n, mut bad) = (0u64, 0u32);
-        for &c in chunk {
-            let v = sextet(c);
-            bad |= v;
-            n = (n << 6) | u64::from(v & 63);
-        }
-        if bad & 0x80 != 0 {
-            return Err(B64Error::Invalid);
-        }
-        if let Some(bytes) = n.to_be_bytes().get(2..) {
-            dst.copy_from_slice(bytes);
-        }
-    }
-    decode_tail(rest, out_rest)?;
-    Ok(out)
-}
-
-/// Decodes the last 0–7 characters into exactly the bytes they stand for.
-fn decode_tail(input: &[u8], out: &mut [u8]) -> Result<(), B64Error> {
     let mut chunks = input.chunks_exact(4);
     let mut outs = out.chunks_exact_mut(3);
     for (chunk, dst) in (&mut chunks).zip(&mut outs) {
@@ -108,7 +80,7 @@ fn decode_tail(input: &[u8], out: &mut [u8]) -> Result<(), B64Error> {
         }
     }
     match (chunks.remainder(), outs.into_remainder()) {
-        ([], []) => Ok(()),
+        ([], []) => Ok(out),
         ([a, b], [x]) => {
             let (a, b) = (sextet(*a), sextet(*b));
             // Four trailing bits must be zero, or two encodings would decode alike.
@@ -116,7 +88,7 @@ fn decode_tail(input: &[u8], out: &mut [u8]) -> Result<(), B64Error> {
                 return Err(B64Error::Invalid);
             }
             *x = ((a << 2) | (b >> 4)) as u8;
-            Ok(())
+            Ok(out)
         }
         ([a, b, c], [x, y]) => {
             let (a, b, c) = (sextet(*a), sextet(*b), sextet(*c));
@@ -126,7 +98,7 @@ fn decode_tail(input: &[u8], out: &mut [u8]) -> Result<(), B64Error> {
             let n = (a << 18) | (b << 12) | (c << 6);
             *x = (n >> 16) as u8;
             *y = (n >> 8) as u8;
-            Ok(())
+            Ok(out)
         }
         _ => Err(B64Error::Invalid),
     }
