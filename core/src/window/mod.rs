@@ -347,13 +347,13 @@ impl<V: Clone, const N: usize> Window<V, N> {
                 }
             }
         }
-        let floors = || {
-            first
-                .clone()
-                .chain(second.clone())
-                .filter_map(|i| self.floors.get(i).copied())
-        };
-        if req.stamp < floors().max().unwrap_or(0) {
+        let buckets = [&first, &second];
+        let floor = buckets
+            .iter()
+            .filter_map(|r| self.floors.get((*r).clone()))
+            .flat_map(|f| f.iter().copied())
+            .fold(0, u64::max);
+        if req.stamp < floor {
             return Begin::Stale;
         }
         let [(free0, at0), (free1, at1)] = free;
@@ -362,10 +362,10 @@ impl<V: Clone, const N: usize> Window<V, N> {
             None => {
                 // Full of live records: evict the oldest completed one, and only
                 // if the request itself stays admissible afterwards.
-                let victim = first
-                    .clone()
-                    .chain(second.clone())
-                    .filter_map(|i| self.slots.get(i).map(|s| (i, s)))
+                let victim = buckets
+                    .iter()
+                    .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))
+                    .flat_map(|(start, slots)| (start..).zip(slots))
                     .filter(|(_, s)| s.state == State::Done)
                     .min_by_key(|(_, s)| s.stamp)
                     .map(|(i, s)| (i, s.stamp));
