@@ -48,6 +48,18 @@ WINDOW_OPS = [
 SIZES = [1024, 65536]
 
 
+# Targets that `benches/ratios.rs` also measures interleaved: check name ->
+# (its name there, whether its ratio is the inverse of the check's).
+INTERLEAVED = {
+    "HS256 verify (typed claims via serde) ≤ 2.0× floor": ("verify-HS256: tessera ÷ floor", False),
+    "HS256 verify (registered claims) ≤ 2.0× floor": ("verify-HS256: tessera-registered ÷ floor", False),
+    "floor ≥ 4× faster than jsonwebtoken": ("verify-HS256: jsonwebtoken ÷ floor", False),
+    "bad signature ≤ 1.2× floor": ("reject-bad-signature-HS256: tessera ÷ floor", False),
+    "window fresh N=1,024: lru ÷ tessera ≥ 1.5": ("window-fresh-1024: tessera ÷ lru", True),
+    "window replay N=1,024: lru ÷ tessera ≥ 1.5": ("window-replay-1024: tessera ÷ lru", True),
+}
+
+
 def load_medians(crit: Path) -> dict:
     """{group: {bench: median_ns}} for every benchmark criterion saved."""
     out = {}
@@ -313,11 +325,27 @@ def main() -> None:
             lines += ["### Before / after (core design changes)", ""]
             before_after(before, med, args.before_label, lines)
 
-    summary = ["### Targets", "", "| target | measured | met |", "|---|---:|:---:|"]
+    interleaved = {r["name"]: r["ratio"] for r in load_extra(crit, "ratios") or []}
+    summary = [
+        "### Targets",
+        "",
+        "*criterion*: ratio of two medians of the run below. *interleaved*: median per-round ratio of "
+        "alternating batches (`benches/benches/ratios.rs`), which load bursts move far less; where it "
+        "exists, it decides *met*.",
+        "",
+        "| target | criterion | interleaved | met |",
+        "|---|---:|---:|:---:|",
+    ]
     for name, value, op, bound in checks:
-        ok = value <= bound if op == "≤" else value >= bound
+        key, invert = INTERLEAVED.get(name, (None, False))
+        inter = interleaved.get(key)
+        if inter is not None and invert:
+            inter = 1 / inter
+        judged = inter if inter is not None else value
+        ok = judged <= bound if op == "≤" else judged >= bound
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        summary.append(f"| {name} | {shown} | {'yes' if ok else '**no**'} |")
+        shown_i = f"{inter:.2f}" if inter is not None else ""
+        summary.append(f"| {name} | {shown} | {shown_i} | {'yes' if ok else '**no**'} |")
     block = "\n".join(summary + [""] + lines).rstrip() + "\n"
 
     out = Path(args.out)

@@ -4,7 +4,7 @@
 use std::{hint::black_box, time::Duration};
 
 use criterion::Criterion;
-use tessera_benches::window::{fill, Idempotency, Lru, MapQueue, Moka, Tessera};
+use tessera_benches::window::{fill, live_keys, Idempotency, Lru, MapQueue, Moka, Tessera};
 
 /// Begin + complete with a key never seen, the clock advancing one tick per
 /// key so `n` records stay live.
@@ -30,20 +30,7 @@ fn replay(c: &mut Criterion, n: u64, mut maps: Vec<(&str, Box<dyn Idempotency>)>
     for (name, map) in &mut maps {
         fill(map.as_mut(), n);
         let now = n - 1;
-        // A multiplier coprime with n (a power of two) permutes 0..n.
-        let order: Vec<u64> = (0..n).map(|i| i.wrapping_mul(0x9E37_79B9) % n).collect();
-        // Keys a structure dropped while filling (tessera evicts the oldest
-        // record of a full bucket, moka admits by frequency) are left out. A
-        // miss in tessera claims a slot, which may evict another record, so
-        // the list is checked again until every key in it replays.
-        let mut live = order;
-        loop {
-            let before = live.len();
-            live.retain(|&i| map.replay(i, now).is_some());
-            if live.len() == before {
-                break;
-            }
-        }
+        let live = live_keys(map.as_mut(), n);
         assert!(
             live.len() as u64 >= n / 2,
             "{name} kept {} of {n}",

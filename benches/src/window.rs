@@ -49,6 +49,24 @@ pub fn fill<M: Idempotency + ?Sized>(map: &mut M, capacity: u64) {
     }
 }
 
+/// The keys of a map filled with `n` records that replay at time `n - 1`, in
+/// a scattered order (so a large map is not read in cache order). Keys the
+/// map dropped while filling (tessera evicts the oldest record of a full
+/// bucket, moka admits by frequency) are left out; a miss in tessera claims a
+/// slot, which may evict another record, so the list is checked again until
+/// every key in it replays.
+pub fn live_keys<M: Idempotency + ?Sized>(map: &mut M, n: u64) -> Vec<u64> {
+    // A multiplier coprime with n (a power of two) permutes 0..n.
+    let mut live: Vec<u64> = (0..n).map(|i| i.wrapping_mul(0x9E37_79B9) % n).collect();
+    loop {
+        let before = live.len();
+        live.retain(|&i| map.replay(i, n - 1).is_some());
+        if live.len() == before {
+            return live;
+        }
+    }
+}
+
 /// tessera's window, boxed (it is `N` slots inline).
 pub struct Tessera<const N: usize>(Box<Window<u64, N>>);
 

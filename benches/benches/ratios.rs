@@ -1,0 +1,114 @@
+//! The targets' ratios measured interleaved (see `interleave`), which a noisy
+//! machine moves far less than ratios of two criterion benchmarks run minutes
+//! apart. Prints them and saves them for `report.py`.
+
+use std::hint::black_box;
+
+use tessera_benches::{
+    fixture::{bad_signature_token, token},
+    interleave::{ratio, Ratio},
+    results,
+    verify::{MacInput, Verifiers},
+    window::{fill, live_keys, Idempotency, Lru, Tessera},
+};
+use tessera_core::Algorithm;
+
+/// Fresh keys for `map` from `next` on.
+fn fresher<'m>(map: &'m mut dyn Idempotency, mut next: u64) -> impl FnMut() + 'm {
+    move || {
+        assert!(map.fresh(black_box(next), next));
+        next += 1;
+    }
+}
+
+/// Replays `keys` in turn in a map filled with `n` records.
+fn replayer<'m>(map: &'m mut dyn Idempotency, keys: Vec<u64>, n: u64) -> impl FnMut() + 'm {
+    let mut at = 0;
+    move || {
+        assert!(map.replay(black_box(keys[at]), n - 1).is_some());
+        at = (at + 1) % keys.len();
+    }
+}
+
+fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
+    let v = Verifiers::new(Algorithm::Hs256);
+    let good = token(Algorithm::Hs256);
+    let bad = bad_signature_token(Algorithm::Hs256);
+    let (good_mac, bad_mac) = (MacInput::of(&good), MacInput::of(&bad));
+    let mut buf = [0u8; 1024];
+    let mut buf2 = [0u8; 1024];
+    let floor = || assert!(v.floor_precomputed(black_box(&good_mac)));
+    out.push(ratio(
+        "verify-HS256: tessera ÷ floor",
+        rounds,
+        calls,
+        floor,
+        || assert!(v.tessera(black_box(&good), &mut buf).is_ok()),
+    ));
+    out.push(ratio(
+        "verify-HS256: tessera-registered ÷ floor",
+        rounds,
+        calls,
+        floor,
+        || assert!(v.tessera_registered(black_box(&good), &mut buf2).is_ok()),
+    ));
+    out.push(ratio(
+        "verify-HS256: jsonwebtoken ÷ floor",
+        rounds,
+        calls / 4,
+        floor,
+        || assert!(v.jsonwebtoken(black_box(&good)).is_ok()),
+    ));
+    out.push(ratio(
+        "reject-bad-signature-HS256: tessera ÷ floor",
+        rounds,
+        calls,
+        || assert!(!v.floor_precomputed(black_box(&bad_mac))),
+        || assert!(v.tessera(black_box(&bad), &mut buf).is_err()),
+    ));
+}
+
+/// The window at N = 1,024 only: both structures fit in cache, so a batch of
+/// one does not evict the other's working set (at N = 65,536 it would, and
+/// the criterion runs measure that size instead).
+fn window(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
+    const N: u64 = 1024;
+    let (mut t, mut l) = (Tessera::<1024>::new(), Lru::new(1024));
+    fill(&mut t, N);
+    fill(&mut l, N);
+    let (tk, lk) = (live_keys(&mut t, N), live_keys(&mut l, N));
+    out.push(ratio(
+        "window-replay-1024: tessera ÷ lru",
+        rounds,
+        calls,
+        replayer(&mut l, lk, N),
+        replayer(&mut t, tk, N),
+    ));
+    // Fresh keys after the replays: they move the clock on.
+    let span = (rounds as u64 + 1) * calls;
+    out.push(ratio(
+        "window-fresh-1024: tessera ÷ lru",
+        rounds,
+        calls,
+        fresher(&mut l, N),
+        fresher(&mut t, N + span),
+    ));
+}
+
+fn main() {
+    let test_mode = std::env::args().any(|a| a == "--test");
+    let (rounds, calls) = if test_mode { (2, 4) } else { (101, 1000) };
+    let mut out = Vec::new();
+    tokens(rounds, calls, &mut out);
+    window(rounds, calls * 10, &mut out);
+    for r in &out {
+        println!(
+            "{:<48} {:>6.2}×  ({:.1} ns ÷ {:.1} ns, {} rounds)",
+            r.name, r.ratio, r.b_ns, r.a_ns, r.rounds
+        );
+    }
+    if !test_mode {
+        let path = results::write("ratios", &out).expect("results directory is writable");
+        println!("saved {}", path.display());
+    }
+}
