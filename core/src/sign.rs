@@ -26,6 +26,10 @@ fn put(out: &mut [u8], at: usize, parts: &[&[u8]]) -> Result<usize, Error> {
 impl Key {
     /// Signs `claims` as `{"alg":..,"typ":"JWT"}` (plus `kid` when the key has
     /// one), writing the token into `out`. A buffer too small is an error.
+    ///
+    /// Claims are serialized by serde-json-core, which does not support `char`
+    /// fields or maps with non-string keys (it panics on them): use strings for
+    /// both, or serialize the claims yourself and call [`Key::sign_json`].
     pub fn sign<'o, T: Serialize + ?Sized>(
         &self,
         claims: &T,

@@ -130,3 +130,22 @@ fn escaped_strings_need_an_owning_field_and_scratch() {
         );
     });
 }
+
+/// Fuzzing regression F1 (`claims_json`): a surrogate pair in a member the
+/// caller's type ignores must not stop `deserialize_with` (serde-json-core,
+/// used before the core's own deserializer, unescaped code units one by one).
+#[test]
+fn fuzz_f1_surrogate_pair_in_an_ignored_member() {
+    #[derive(Debug, Deserialize)]
+    struct Sub {
+        sub: String,
+    }
+    let payload = format!(
+        r#"{{"sub":"\ud83d\ude00","note":"\ud83d\ude00","exp":{}}}"#,
+        NOW + 1
+    );
+    verified_payload(&payload, |v| {
+        let mut scratch = [0u8; 64];
+        assert_eq!(v.deserialize_with::<Sub>(&mut scratch).unwrap().sub, "😀");
+    });
+}
