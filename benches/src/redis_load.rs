@@ -13,23 +13,9 @@ use tessera_std::store::{
     Begin, Fingerprint, IdempotencyStore, Request, StoreConfig, StoredResponse,
 };
 
-/// The store's claim script (`std-adapter/src/store/redis/scripts.rs`), for
-/// `redis-benchmark ... EVALSHA`: the same Lua work, without the client.
-pub const CLAIM_SCRIPT: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if tonumber(ARGV[3]) > now + tonumber(ARGV[6]) then return {'stale'} end
-local rec = redis.call('HMGET', KEYS[1], 'st', 'fp', 'tok', 's', 'h', 'b')
-if rec[1] then
-  if rec[2] ~= ARGV[1] then return {'mismatch'} end
-  if rec[1] == 'd' then return {'replay', rec[4], rec[5], rec[6]} end
-  if rec[3] == ARGV[2] then return {'fresh'} end
-  return {'inflight'}
-end
-redis.call('HSET', KEYS[1], 'st', 'r', 'fp', ARGV[1], 'tok', ARGV[2], 'keep', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {'fresh'}
-";
+/// The store's claim script, for `redis-benchmark ... EVALSHA`: the same Lua
+/// work, without the client.
+pub use tessera_std::store::redis::CLAIM_LUA as CLAIM_SCRIPT;
 
 /// Idempotency keys handed out so far, so every pair claims a new key.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(0);

@@ -29,6 +29,8 @@ mod conn;
 mod record;
 mod scripts;
 
+pub use scripts::CLAIM_LUA;
+
 use std::time::Duration;
 
 use conn::{CallError, Conn};

@@ -16,9 +16,11 @@ use redis::Script;
 /// `KEYS[1]` record; `ARGV`: fingerprint, token, stamp ms, keep_until ms or
 /// empty, lease ms, max skew ms. Answers `{'stale'}`, `{'mismatch'}`,
 /// `{'inflight'}`, `{'fresh'}` or `{'replay', status, headers, body}`.
-pub(super) static CLAIM: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+pub(super) static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(CLAIM_LUA));
+
+/// The claim script's source, public so benchmarks can run the same Lua
+/// through `redis-benchmark`.
+pub const CLAIM_LUA: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if tonumber(ARGV[3]) > now + tonumber(ARGV[6]) then return {'stale'} end
@@ -32,9 +34,7 @@ end
 redis.call('HSET', KEYS[1], 'st', 'r', 'fp', ARGV[1], 'tok', ARGV[2], 'keep', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {'fresh'}
-",
-    )
-});
+";
 
 /// `KEYS[1]` record; `ARGV`: token, TTL ms, status, headers, body. Answers
 /// `ok`, `expired` (no record: the lease ran out) or `other` (another owner).
