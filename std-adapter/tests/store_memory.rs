@@ -1,6 +1,8 @@
 //! The in-memory store: the shared conformance suite on virtual time, plus
 //! capacity, size and concurrency checks.
 
+mod store_common;
+
 use std::{sync::Arc, time::Duration};
 
 use tessera_std::{
@@ -137,17 +139,7 @@ async fn sixty_four_concurrent_claims_get_one_fresh() {
     for t in tasks {
         names.push(t.await.unwrap());
     }
-    assert_eq!(
-        names.iter().filter(|n| **n == "fresh").count(),
-        1,
-        "{names:?}"
-    );
-    assert!(
-        names
-            .iter()
-            .all(|n| ["fresh", "in_flight", "replay"].contains(n)),
-        "{names:?}"
-    );
+    store_common::assert_exactly_once(&names);
 }
 
 /// The driver is not vacuous: a store whose lease is too long fails the

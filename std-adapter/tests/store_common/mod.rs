@@ -1,4 +1,4 @@
-//! Helpers shared by the Redis and Redis Cluster store tests.
+//! Helpers shared by the store tests.
 #![allow(dead_code)]
 
 use std::{sync::Arc, time::Duration};
