@@ -28,6 +28,8 @@ pub enum Expect {
     Replay(u8),
     /// `InFlight`.
     InFlight,
+    /// `Abandoned`.
+    Abandoned,
     /// `Mismatch`.
     Mismatch,
     /// `Stale`.
@@ -181,17 +183,29 @@ pub const CASES: &[Case] = &[
         ],
     },
     Case {
-        name: "crashed_lease_expires_and_late_complete_is_refused",
+        name: "abandoned_lease_is_an_unknown_outcome_until_the_ttl",
         steps: &[
             begin("alice", "k1", 1, Fresh(0)),
             Advance(5),
             begin("alice", "k1", 1, InFlight),
             Advance(10),
-            begin("alice", "k1", 1, Fresh(1)),
+            begin("alice", "k1", 1, Abandoned),
+            begin("alice", "k1", 2, Mismatch),
             CompleteStep {
                 ticket: 0,
                 value: 6,
                 ok: false,
+            },
+            Advance(30),
+            begin("alice", "k1", 1, Abandoned),
+            Advance(15),
+            Step::Begin {
+                scope: "alice",
+                key: "k1",
+                fp: 1,
+                stamp: 50,
+                keep: None,
+                expect: Fresh(1),
             },
             complete(1, 4),
             begin("alice", "k1", 1, Replay(4)),
@@ -212,7 +226,8 @@ pub const CASES: &[Case] = &[
                 ticket: 1,
                 ok: false,
             },
-            begin("alice", "k1", 1, Fresh(2)),
+            begin("alice", "k1", 1, Abandoned),
+            begin("alice", "k2", 1, Abandoned),
         ],
     },
     Case {
@@ -304,9 +319,10 @@ pub struct Failure {
 /// Whether `outcome` is what `expect` asks for (tickets aside).
 pub fn matches<V, T>(expect: Expect, outcome: &Begin<V, T>, value: impl Fn(&V) -> u8) -> bool {
     match (expect, outcome) {
-        (Fresh(_), Begin::Fresh(_)) | (InFlight, Begin::InFlight) | (Mismatch, Begin::Mismatch) => {
-            true
-        }
+        (Fresh(_), Begin::Fresh(_))
+        | (InFlight, Begin::InFlight)
+        | (Abandoned, Begin::Abandoned)
+        | (Mismatch, Begin::Mismatch) => true,
         (Stale, Begin::Stale) => true,
         (Replay(want), Begin::Replay(v)) => value(v) == want,
         _ => false,

@@ -77,14 +77,18 @@ fn fresh_replay_in_flight_mismatch() {
 }
 
 #[test]
-fn lease_expiry_makes_the_key_usable_and_refuses_the_old_ticket() {
+fn lease_expiry_is_an_unknown_outcome_never_a_second_run() {
     let mut w = Window::<u8, 8>::new(SECRET, CONFIG);
     let old = fresh(&mut w, &req("a", "k", 1, 100), 100);
     assert_eq!(w.begin(&req("a", "k", 1, 100), 109), Begin::InFlight);
-    let new = fresh(&mut w, &req("a", "k", 1, 100), 110);
-    assert_eq!(w.complete(old, 1, 111), Err(TicketError::NotOwner));
-    w.complete(new, 2, 111).unwrap();
-    assert_eq!(w.begin(&req("a", "k", 1, 100), 112), Begin::Replay(2));
+    // Abandoned from the lease's end (110) until lease end + TTL.
+    assert_eq!(w.begin(&req("a", "k", 1, 100), 110), Begin::Abandoned);
+    assert_eq!(w.complete(old, 1, 111), Err(TicketError::LeaseExpired));
+    let end = 110 + CONFIG.ttl;
+    assert_eq!(w.begin(&req("a", "k", 1, 100), end - 1), Begin::Abandoned);
+    let new = fresh(&mut w, &req("a", "k", 1, 100), end);
+    w.complete(new, 2, end + 1).unwrap();
+    assert_eq!(w.begin(&req("a", "k", 1, 100), end + 2), Begin::Replay(2));
 }
 
 #[test]

@@ -6,9 +6,9 @@
 //! # The guarantee
 //!
 //! For a given window, a `(scope, key)` is handed out as [`Begin::Fresh`] at most
-//! once while its record is live: while in flight (until `complete`, `abort`, or
-//! the lease runs out) and after completion until its TTL (or `keep_until`)
-//! passes. When the window is full, expired records are reused first; a live,
+//! once while its record is live: while in flight (until `complete` or
+//! `abort`), after completion until its TTL (or `keep_until`) passes, and after
+//! an abandoned lease for as long as a completed record would have lived. When the window is full, expired records are reused first; a live,
 //! completed record is evicted only if the window then answers [`Begin::Stale`]
 //! to every later request that could map to that record's bucket whose `stamp` is not newer than
 //! the evicted record's (the IPsec anti-replay idea of RFC 4303 and RFC 6479,
@@ -17,6 +17,19 @@
 //! refused, and never run twice. When nothing can be evicted safely the answer is
 //! [`Begin::Full`]. The caller must send the same `stamp` on every retry (a
 //! token's `iat`, or a request time chosen once by the client).
+//!
+//! # A lease that runs out is an unknown outcome, never a release
+//!
+//! A claim ends in one of three ways: `complete` (the result is replayed),
+//! `abort` (the caller knows the work did not happen, so a retry runs), or the
+//! lease running out with neither. The last means the owner crashed or hung
+//! after it may have acted, so the window cannot know whether the work
+//! happened: it answers [`Begin::Abandoned`] until the record's TTL (counted
+//! from the lease's end, or `keep_until`) passes, and never hands the key out
+//! as `Fresh` again in that time. A late `complete` or `abort` is refused with
+//! [`TicketError::LeaseExpired`]. So no precondition on how long the handler
+//! runs is needed for at most once; the lease only bounds how long retries see
+//! [`Begin::InFlight`] before they learn the outcome is unknown.
 //!
 //! # Layout and cost
 //!
@@ -104,6 +117,10 @@ pub enum Begin<V, T = Ticket> {
     Replay(V),
     /// The same key is running now (HTTP 409).
     InFlight,
+    /// The owner's lease ran out with no result: the work may or may not have
+    /// happened, and the key is not run again while the record lives (HTTP 502
+    /// in the gateway: outcome unknown).
+    Abandoned,
     /// The same key was used for another request (HTTP 422).
     Mismatch,
     /// No room and nothing may be evicted safely (HTTP 503).
@@ -119,6 +136,7 @@ impl<V, T> Begin<V, T> {
             Begin::Fresh(_) => "fresh",
             Begin::Replay(_) => "replay",
             Begin::InFlight => "in_flight",
+            Begin::Abandoned => "abandoned",
             Begin::Mismatch => "mismatch",
             Begin::Full => "full",
             Begin::Stale => "stale",
@@ -133,7 +151,7 @@ impl<V, T> Begin<V, T> {
 #[must_use]
 pub struct Ticket {
     slot: u32,
-    lease: u32,
+    lease: u64,
     id: EntryId,
 }
 
@@ -142,7 +160,7 @@ pub struct Ticket {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum TicketError {
-    /// The lease ran out; the key may already be running again elsewhere.
+    /// The lease ran out; the record now answers [`Begin::Abandoned`].
     LeaseExpired,
     /// The record is no longer this ticket's (taken over, or from another window).
     NotOwner,
@@ -190,7 +208,8 @@ enum State {
 struct Hot {
     /// The second half of the entry id (the first half is in the record).
     tag: u64,
-    /// Lease end while in flight; record end once done; 0 when empty.
+    /// Record end: for an in-flight record, when it ends if abandoned; 0 when
+    /// empty.
     until: u64,
 }
 
@@ -212,8 +231,22 @@ struct Slot<V> {
     stamp: u64,
     /// `Request::keep_until`, 0 for none (a record kept until 1970 is no record).
     keep_until: u64,
-    lease: u32,
+    /// While in flight: when the lease ends.
+    lease_until: u64,
+    lease: u64,
     value: Option<V>,
+}
+
+impl<V> Slot<V> {
+    /// Completed, or abandoned by its owner: the key will not run again while
+    /// the record lives, so evicting it needs a floor.
+    fn settled(&self, now: u64) -> bool {
+        match self.state {
+            State::Done => true,
+            State::InFlight => self.lease_until <= now,
+            State::Empty => false,
+        }
+    }
 }
 
 impl<V> Slot<V> {
@@ -223,6 +256,7 @@ impl<V> Slot<V> {
         fingerprint: Fingerprint([0; 16]),
         stamp: 0,
         keep_until: 0,
+        lease_until: 0,
         lease: 0,
         value: None,
     };
@@ -235,7 +269,7 @@ impl<V> Slot<V> {
 pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
-    next_lease: u32,
+    next_lease: u64,
     hot: [Hot; N],
     /// Per slot: stamps below the bucket's highest floor are refused (raised
     /// by evictions, never lowered).
@@ -338,6 +372,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
                     }
                     return match (slot.state, &slot.value) {
                         (State::Done, Some(v)) => Begin::Replay(v.clone()),
+                        _ if slot.lease_until <= now => Begin::Abandoned,
                         _ => Begin::InFlight,
                     };
                 }
@@ -366,7 +401,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
                     .iter()
                     .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))
                     .flat_map(|(start, slots)| (start..).zip(slots))
-                    .filter(|(_, s)| s.state == State::Done)
+                    .filter(|(_, s)| s.settled(now))
                     .min_by_key(|(_, s)| s.stamp)
                     .map(|(i, s)| (i, s.stamp));
                 match victim {
@@ -382,19 +417,22 @@ impl<V: Clone, const N: usize> Window<V, N> {
         };
         let lease = self.next_lease;
         self.next_lease = lease.wrapping_add(1);
+        let lease_until = now.saturating_add(self.config.lease);
+        let keep_until = req.keep_until.unwrap_or(0);
         let (Some(h), Some(slot)) = (self.hot.get_mut(at), self.slots.get_mut(at)) else {
             return Begin::Full;
         };
         *h = Hot {
             tag,
-            until: now.saturating_add(self.config.lease),
+            until: record_end(keep_until, lease_until, self.config.ttl),
         };
         *slot = Slot {
             id: id.0,
             state: State::InFlight,
             fingerprint: req.fingerprint,
             stamp: req.stamp,
-            keep_until: req.keep_until.unwrap_or(0),
+            keep_until,
+            lease_until,
             lease,
             value: None,
         };
@@ -422,7 +460,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
         {
             return Err(TicketError::NotOwner);
         }
-        if h.until <= now {
+        if slot.lease_until <= now {
             return Err(TicketError::LeaseExpired);
         }
         Ok((h, slot))
@@ -433,10 +471,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
     pub fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
         let ttl = self.config.ttl;
         let (h, slot) = self.owned(&ticket, now)?;
-        h.until = match slot.keep_until {
-            0 => now.saturating_add(ttl),
-            keep => keep,
-        };
+        h.until = record_end(slot.keep_until, now, ttl);
         slot.state = State::Done;
         slot.value = Some(value);
         Ok(())
@@ -449,6 +484,15 @@ impl<V: Clone, const N: usize> Window<V, N> {
         slot.state = State::Empty;
         slot.value = None;
         Ok(())
+    }
+}
+
+/// When a record settled at `settled` ends: `keep_until` if set (but never
+/// before it settled), else `settled + ttl`.
+fn record_end(keep_until: u64, settled: u64, ttl: u64) -> u64 {
+    match keep_until {
+        0 => settled.saturating_add(ttl),
+        keep => keep.max(settled),
     }
 }
 

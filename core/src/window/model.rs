@@ -16,7 +16,7 @@ const MAX_RECORDS: usize = 128;
 
 #[derive(Clone, Debug)]
 enum State<V> {
-    InFlight { ticket: u64 },
+    InFlight { ticket: u64, lease_until: u64 },
     Done(V),
 }
 
@@ -39,9 +39,11 @@ pub enum Allowed<V> {
     Stale,
     /// Running with the same fingerprint: `InFlight` only.
     InFlight,
-    /// Live with another fingerprint: `Mismatch`, or `Stale` if evicted after completion.
+    /// Lease ran out with no result: `Abandoned`, or `Stale` if evicted.
+    Abandoned,
+    /// Live with another fingerprint: `Mismatch`, or `Stale` if evicted once settled.
     Mismatch {
-        /// Whether the record is completed (and so may have been evicted).
+        /// Whether the record is completed or abandoned (and so may have been evicted).
         done: bool,
     },
     /// Completed: `Replay` of exactly this value, or `Stale` if evicted.
@@ -55,6 +57,7 @@ impl<V: PartialEq> Allowed<V> {
             (Allowed::Absent, Begin::Fresh(_) | Begin::Full | Begin::Stale) => true,
             (Allowed::Stale, Begin::Stale) => true,
             (Allowed::InFlight, Begin::InFlight) => true,
+            (Allowed::Abandoned, Begin::Abandoned | Begin::Stale) => true,
             (Allowed::Mismatch { .. }, Begin::Mismatch) => true,
             (Allowed::Mismatch { done: true }, Begin::Stale) => true,
             (Allowed::Replay(v), Begin::Replay(w)) => v == w,
@@ -103,12 +106,13 @@ impl<V: Clone + PartialEq> Model<V> {
         let Some(r) = self.position(req, now).and_then(|i| self.records.get(i)) else {
             return Allowed::Absent;
         };
-        let done = matches!(r.state, State::Done(_));
+        let running = matches!(r.state, State::InFlight { lease_until, .. } if lease_until > now);
         if r.fingerprint != req.fingerprint {
-            return Allowed::Mismatch { done };
+            return Allowed::Mismatch { done: !running };
         }
         match &r.state {
-            State::InFlight { .. } => Allowed::InFlight,
+            State::InFlight { .. } if running => Allowed::InFlight,
+            State::InFlight { .. } => Allowed::Abandoned,
             State::Done(v) => Allowed::Replay(v.clone()),
         }
     }
@@ -118,13 +122,18 @@ impl<V: Clone + PartialEq> Model<V> {
         self.records.retain(|r| r.until > now);
         let ticket = self.next_ticket;
         self.next_ticket = ticket.saturating_add(1);
+        let lease_until = now.saturating_add(self.config.lease);
         let record = Record {
             scope: heapless::Vec::from_slice(req.scope).map_err(|_| ModelError::Capacity)?,
             key: heapless::Vec::from_slice(req.key).map_err(|_| ModelError::Capacity)?,
             fingerprint: req.fingerprint,
-            until: now.saturating_add(self.config.lease),
+            // If abandoned, the record lives as long as a completed one would.
+            until: end(req.keep_until, lease_until, self.config.ttl),
             keep_until: req.keep_until,
-            state: State::InFlight { ticket },
+            state: State::InFlight {
+                ticket,
+                lease_until,
+            },
         };
         self.records
             .push(record)
@@ -134,7 +143,7 @@ impl<V: Clone + PartialEq> Model<V> {
 
     fn owned(&mut self, ticket: u64, now: u64) -> Option<&mut Record<V>> {
         self.records.iter_mut().find(|r| {
-            r.until > now && matches!(r.state, State::InFlight { ticket: t } if t == ticket)
+            matches!(r.state, State::InFlight { ticket: t, lease_until } if t == ticket && lease_until > now)
         })
     }
 
@@ -143,7 +152,7 @@ impl<V: Clone + PartialEq> Model<V> {
         let ttl = self.config.ttl;
         match self.owned(ticket, now) {
             Some(r) => {
-                r.until = r.keep_until.unwrap_or(now.saturating_add(ttl));
+                r.until = end(r.keep_until, now, ttl);
                 r.state = State::Done(value);
                 true
             }
@@ -160,5 +169,14 @@ impl<V: Clone + PartialEq> Model<V> {
             }
             None => false,
         }
+    }
+}
+
+/// When a record settled at `settled` ends: `keep_until` (never before it
+/// settled), else `settled + ttl`. `Some(0)` means none, as in the window.
+fn end(keep_until: Option<u64>, settled: u64, ttl: u64) -> u64 {
+    match keep_until {
+        None | Some(0) => settled.saturating_add(ttl),
+        Some(keep) => keep.max(settled),
     }
 }

@@ -41,24 +41,47 @@ pub(crate) struct GatewayArgs {
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// How long the upstream has to answer in full, body included. Past it the
+    /// client gets 504 and the key keeps that unknown outcome (never re-run).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    upstream_timeout: u64,
+    /// Largest response body kept for replay. A larger one still reaches the
+    /// first client; retries get 502 `response-not-stored`.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    max_response_bytes: usize,
+    /// Also replay this response header (repeatable); Content-Type, Location,
+    /// ETag, Last-Modified, Cache-Control and the other representation headers
+    /// always are.
+    #[arg(long = "replay-header", value_name = "NAME")]
+    replay_headers: Vec<http::HeaderName>,
 }
 
-/// The upstream must answer within this; it stays below the store lease (30 s)
-/// so that a slow request is released before a retry could take it over.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(25);
+/// Time after the upstream deadline for storing the outcome (a store that is
+/// restarting is retried for this long). The lease is the deadline plus this:
+/// a claim still unsettled then is abandoned, never run again.
+const SETTLE_MARGIN: Duration = Duration::from_secs(10);
+
+/// Room for stored headers beyond `--max-response-bytes` of body.
+const HEADER_ROOM: usize = 16 * 1024;
 
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
     let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
-    let proxy = Proxy::new(upstream, args.max_body_bytes, UPSTREAM_TIMEOUT);
-    let config = StoreConfig {
-        ttl: Duration::from_secs(args.ttl),
-        ..StoreConfig::default()
-    };
     if args.ttl == 0 {
         return Err(Failure("--ttl must be at least 1 second".into()));
     }
+    if args.upstream_timeout == 0 {
+        return Err(Failure("--upstream-timeout must be at least 1 second".into()));
+    }
+    let upstream_timeout = Duration::from_secs(args.upstream_timeout);
+    let proxy = Proxy::new(upstream, args.max_body_bytes, upstream_timeout);
+    let config = StoreConfig {
+        ttl: Duration::from_secs(args.ttl),
+        lease: upstream_timeout.saturating_add(SETTLE_MARGIN),
+        max_response_bytes: args.max_response_bytes.saturating_add(HEADER_ROOM),
+        ..StoreConfig::default()
+    };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     init_logs();
@@ -90,7 +113,12 @@ async fn serve<St: IdempotencyStore>(
     store: St,
     kind: &'static str,
 ) -> Result<(), Failure> {
-    let idempotency = IdempotencyLayer::new(Arc::new(store)).max_request_bytes(args.max_body_bytes);
+    let idempotency = args.replay_headers.iter().fold(
+        IdempotencyLayer::new(Arc::new(store))
+            .max_request_bytes(args.max_body_bytes)
+            .max_stored_body(args.max_response_bytes),
+        |layer, name| layer.replay_header(name.clone()),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;

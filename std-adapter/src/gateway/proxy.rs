@@ -1,10 +1,15 @@
 //! The upstream hop: forwards a request unchanged and streams the answer back.
+//!
+//! Every answer says whether the upstream may have acted ([`Delivery`]): a
+//! connection that failed before the request left is `NotSent`; a request that
+//! may have arrived with no complete answer (no head within the deadline, a
+//! reset, a body broken off or still running at the deadline) is `Unknown`.
 
 use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    task::{Context, Poll},
+    task::{ready, Context, Poll},
     time::Duration,
 };
 
@@ -13,14 +18,19 @@ use bytes::Bytes;
 use http::{
     header, uri::PathAndQuery, HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version,
 };
+use http_body::Frame;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::{
     client::legacy::{connect::HttpConnector, Client},
     rt::TokioExecutor,
 };
+use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
-use crate::layer::problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE};
+use crate::layer::{
+    idempotency::Delivery,
+    problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE},
+};
 
 const UNREACHABLE: Problem = Problem::new(
     StatusCode::BAD_GATEWAY,
@@ -30,7 +40,12 @@ const UNREACHABLE: Problem = Problem::new(
 const TIMED_OUT: Problem = Problem::new(
     StatusCode::GATEWAY_TIMEOUT,
     "upstream-timeout",
-    "The upstream did not answer in time",
+    "The upstream did not answer in time; the request may have been carried out",
+);
+const NO_ANSWER: Problem = Problem::new(
+    StatusCode::BAD_GATEWAY,
+    "upstream-outcome-unknown",
+    "The upstream connection failed after the request was sent; the request may have been carried out",
 );
 
 /// Headers that belong to one connection (RFC 9110 §7.6.1), never forwarded.
@@ -119,9 +134,13 @@ pub struct Proxy {
 
 impl Proxy {
     /// A proxy to `upstream` that reads request bodies up to `max_body` bytes
-    /// and waits `timeout` for the upstream's response head.
+    /// and gives the upstream `timeout` to answer in full, body included.
     pub fn new(upstream: Upstream, max_body: usize, timeout: Duration) -> Self {
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        let mut connector = HttpConnector::new();
+        // Half the deadline, so a slow connect is seen as one (nothing sent,
+        // released) rather than as a timeout with an unknown outcome.
+        connector.set_connect_timeout(Some(timeout / 2));
+        let client = Client::builder(TokioExecutor::new()).build(connector);
         Proxy {
             client,
             upstream,
@@ -144,21 +163,81 @@ impl Proxy {
         parts.uri = uri;
         parts.version = Version::HTTP_11;
         let out = Request::from_parts(parts, Full::new(body));
-        match tokio::time::timeout(self.timeout, self.client.request(out)).await {
-            Ok(Ok(res)) => {
-                let (mut parts, body) = res.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
-                Response::from_parts(parts, Body::new(body))
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "upstream unreachable");
-                UNREACHABLE.response()
-            }
-            Err(_) => {
-                tracing::warn!(timeout_ms = self.timeout.as_millis(), "upstream timed out");
-                TIMED_OUT.response()
-            }
+        let deadline = Instant::now() + self.timeout;
+        let (mut res, delivery) =
+            match tokio::time::timeout_at(deadline, self.client.request(out)).await {
+                Ok(Ok(res)) => {
+                    let (mut parts, body) = res.into_parts();
+                    strip_hop_by_hop(&mut parts.headers);
+                    let body = Deadline {
+                        body,
+                        at: Box::pin(tokio::time::sleep_until(deadline)),
+                    };
+                    return Response::from_parts(parts, Body::new(body));
+                }
+                Ok(Err(e)) if e.is_connect() => {
+                    tracing::warn!(error = %e, "upstream unreachable");
+                    (UNREACHABLE.response(), Delivery::NotSent)
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "upstream failed after the request was sent");
+                    (NO_ANSWER.response(), Delivery::Unknown)
+                }
+                Err(_) => {
+                    tracing::warn!(timeout_ms = self.timeout.as_millis(), "upstream timed out");
+                    (TIMED_OUT.response(), Delivery::Unknown)
+                }
+            };
+        res.extensions_mut().insert(delivery);
+        res
+    }
+}
+
+/// A response body that fails once the upstream's deadline passes, so a body
+/// that trickles forever ends as an unknown outcome instead of holding the
+/// claim past its lease.
+struct Deadline<B> {
+    body: B,
+    at: Pin<Box<Sleep>>,
+}
+
+/// The error of a body still running at the deadline.
+#[derive(Debug)]
+struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the upstream's response body did not finish in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl<B> http_body::Body for Deadline<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
+        ready!(self.at.as_mut().poll(cx));
+        Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -106,6 +106,10 @@ impl<C: Clock> MemoryStore<C> {
 impl<C: Clock> IdempotencyStore for MemoryStore<C> {
     type Ticket = MemoryTicket;
 
+    fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
     async fn begin(
         &self,
         req: &Request<'_>,
@@ -116,6 +120,7 @@ impl<C: Clock> IdempotencyStore for MemoryStore<C> {
             Begin::Fresh(ticket) => Begin::Fresh(MemoryTicket { shard, ticket }),
             Begin::Replay(v) => Begin::Replay(StoredResponse::clone(&v)),
             Begin::InFlight => Begin::InFlight,
+            Begin::Abandoned => Begin::Abandoned,
             Begin::Mismatch => Begin::Mismatch,
             Begin::Full => Begin::Full,
             Begin::Stale => Begin::Stale,

@@ -45,7 +45,8 @@ impl StoredResponse {
 /// Lease, TTL, skew and size limits shared by every store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// How long an in-flight claim blocks retries before it counts as crashed.
+    /// How long an in-flight claim may run; after it the record answers
+    /// `Abandoned` (outcome unknown) until its TTL, never `Fresh`.
     pub lease: Duration,
     /// How long a completed response is replayed.
     pub ttl: Duration,
@@ -101,19 +102,25 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// Proof of ownership of an in-flight claim.
     type Ticket: Send + Sync + 'static;
 
+    /// Lease, TTL, skew and size limits, so callers can check a response
+    /// against `max_response_bytes` before spending the ticket on it.
+    fn config(&self) -> &StoreConfig;
+
     /// Claims `(scope, key)` or says why not.
     fn begin(
         &self,
         req: &Request<'_>,
     ) -> impl Future<Output = Result<Begin<StoredResponse, Self::Ticket>, StoreError>> + Send;
 
-    /// Stores the owner's response.
+    /// Stores the owner's response. A store that cannot answer is retried
+    /// until the lease ends; after that the record answers `Abandoned`.
     fn complete(
         &self,
         ticket: Self::Ticket,
         response: StoredResponse,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Releases the key so a retry runs again.
+    /// Releases the key so a retry runs again: only for work that provably
+    /// did not happen.
     fn abort(&self, ticket: Self::Ticket) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

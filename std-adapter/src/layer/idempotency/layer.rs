@@ -2,6 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use http::HeaderName;
 use tower_layer::Layer;
 
 use super::service::Idempotency;
@@ -14,6 +15,7 @@ pub(crate) struct Settings {
     pub(crate) max_request_bytes: usize,
     pub(crate) max_stored_body: usize,
     pub(crate) retry_after: Duration,
+    pub(crate) replay_headers: Vec<HeaderName>,
 }
 
 /// Makes POST and PATCH safe to retry; see the [module docs](super).
@@ -41,6 +43,7 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
             max_request_bytes: 1024 * 1024,
             max_stored_body: 56 * 1024,
             retry_after: Duration::from_secs(1),
+            replay_headers: Vec::new(),
         };
         IdempotencyLayer {
             store,
@@ -61,11 +64,21 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
         self
     }
 
-    /// Largest response body stored for replay. A larger response still reaches
-    /// the client in full; retries get its status and a problem document. Keep
-    /// it below the store's `max_response_bytes`, which also counts headers.
+    /// Largest response body stored for replay (the store's
+    /// `max_response_bytes`, which also counts headers, caps it too). A larger
+    /// response still reaches the first client in full; the key is completed
+    /// as a `502` `response-not-stored` record naming the original status, so
+    /// retries learn it ran and never run it again.
     pub fn max_stored_body(mut self, bytes: usize) -> Self {
         Arc::make_mut(&mut self.settings).max_stored_body = bytes;
+        self
+    }
+
+    /// Also store and replay this response header (beyond `Content-Type`,
+    /// `Location`, `ETag`, `Last-Modified`, `Cache-Control` and the other
+    /// representation headers, which always are).
+    pub fn replay_header(mut self, name: HeaderName) -> Self {
+        Arc::make_mut(&mut self.settings).replay_headers.push(name);
         self
     }
 

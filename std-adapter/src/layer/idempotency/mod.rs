@@ -54,10 +54,12 @@
 
 mod key;
 mod layer;
+mod outcome;
 mod replay;
 mod service;
 
 pub use key::{IDEMPOTENCY_KEY, MAX_KEY_LEN};
 pub use layer::IdempotencyLayer;
-pub use replay::IDEMPOTENT_REPLAYED;
+pub use outcome::Delivery;
+pub use replay::{IDEMPOTENT_REPLAYED, ORIGINAL_STATUS};
 pub use service::Idempotency;

@@ -25,11 +25,17 @@ const STORED: [HeaderName; 9] = [
     header::LINK,
 ];
 
-/// The stored form of a response whose body fit the limit.
-pub(crate) fn stored(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> StoredResponse {
+/// The stored form of a response whose body fit the limit, with the
+/// representation headers and any of `extra`.
+pub(crate) fn stored(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    extra: &[HeaderName],
+) -> StoredResponse {
     let headers = headers
         .iter()
-        .filter(|(name, _)| STORED.contains(name))
+        .filter(|(name, _)| STORED.contains(name) || extra.contains(name))
         .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
         .collect();
     StoredResponse {
@@ -39,23 +45,33 @@ pub(crate) fn stored(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> St
     }
 }
 
-/// The stored form of a response too large to keep: its status and a problem
-/// document saying so, so that a retry learns the outcome without running again.
+/// The stored form of a response too large to keep: a `502` problem document
+/// that names the original status, so that a retry learns the request was
+/// carried out without running it again.
 pub(crate) fn too_large(status: StatusCode) -> StoredResponse {
     let problem = Problem::new(
-        status,
+        StatusCode::BAD_GATEWAY,
         "response-not-stored",
-        "The response was too large to store; only its status is replayed",
+        "The request was carried out, but its response was too large to keep for retries",
     );
     StoredResponse {
-        status: status.as_u16(),
-        headers: vec![(
-            header::CONTENT_TYPE.as_str().to_owned(),
-            PROBLEM_JSON.as_bytes().to_vec(),
-        )],
+        status: problem.status.as_u16(),
+        headers: vec![
+            (
+                header::CONTENT_TYPE.as_str().to_owned(),
+                PROBLEM_JSON.as_bytes().to_vec(),
+            ),
+            (
+                ORIGINAL_STATUS.as_str().to_owned(),
+                status.as_str().as_bytes().to_vec(),
+            ),
+        ],
         body: problem.body(),
     }
 }
+
+/// On a `response-not-stored` replay: the status the first answer had.
+pub const ORIGINAL_STATUS: HeaderName = HeaderName::from_static("tessera-original-status");
 
 /// The replayed response, marked `Idempotent-Replayed: true`. A record that no
 /// longer decodes as a response is a `500`, never a second run.
@@ -72,6 +88,11 @@ pub(crate) fn response(stored: StoredResponse) -> Response<Body> {
         };
         res.headers_mut().append(name, value);
     }
+    marked(res)
+}
+
+/// `res` marked `Idempotent-Replayed: true`: an answer from the record, not a run.
+pub(crate) fn marked(mut res: Response<Body>) -> Response<Body> {
     res.headers_mut()
         .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     res

@@ -1,4 +1,5 @@
-//! The service: claims the key, runs the inner service once, stores or releases.
+//! The service: claims the key, then hands the claimed request to a task that
+//! owns the ticket and settles it whatever happens to the caller.
 
 use std::{
     sync::Arc,
@@ -12,16 +13,22 @@ use futures_util::{stream, StreamExt};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 use tower_service::Service;
 
-use super::{key, layer::Settings, replay};
+use super::{
+    key,
+    layer::Settings,
+    outcome::{Delivery, ABANDONED, BROKEN_RESPONSE, HANDLER_FAILED},
+    replay,
+};
 use crate::{
     layer::{
         auth::{service::unauthorized, VerifiedToken},
         problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE},
         ResponseFuture,
     },
-    store::{Begin, Fingerprint, IdempotencyStore, Request as Claim},
+    store::{Begin, Fingerprint, IdempotencyStore, Request as Claim, StoredResponse},
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,10 +63,15 @@ const UNAVAILABLE: Problem = Problem::new(
     "idempotency-store-unavailable",
     "Idempotency keys cannot be checked now",
 );
-const BROKEN_RESPONSE: Problem = Problem::new(
-    StatusCode::BAD_GATEWAY,
-    "response-broken",
-    "The response broke off before it was complete",
+const METHOD: Problem = Problem::new(
+    StatusCode::NOT_IMPLEMENTED,
+    "method-not-implemented",
+    "Only GET, HEAD, OPTIONS, POST, PUT, PATCH and DELETE are served (methods are case-sensitive)",
+);
+const LOST: Problem = Problem::new(
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "idempotency-task-lost",
+    "The request's task ended without an answer; a retry learns its outcome",
 );
 
 /// Wraps a service; built by [`super::IdempotencyLayer`].
@@ -147,6 +159,22 @@ fn unavailable(settings: &Settings) -> Response<Body> {
     res
 }
 
+/// The methods served. Any other (`post`, `Post`, `TRACE`, WebDAV …) is
+/// refused: an upstream that upper-cases methods would otherwise run a POST
+/// that skipped the key check.
+fn served(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::OPTIONS
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+    )
+}
+
 async fn run<S, St, ResBody>(
     inner: S,
     store: Arc<St>,
@@ -154,11 +182,16 @@ async fn run<S, St, ResBody>(
     req: Request<Body>,
 ) -> Result<Response<Body>, S::Error>
 where
-    S: Service<Request<Body>, Response = Response<ResBody>>,
+    S: Service<Request<Body>, Response = Response<ResBody>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
     St: IdempotencyStore,
     ResBody: http_body::Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
+    if !served(req.method()) {
+        return Ok(METHOD.response());
+    }
     if !matches!(*req.method(), Method::POST | Method::PATCH) {
         return pass(inner, req).await;
     }
@@ -216,6 +249,7 @@ where
         Ok(Begin::Fresh(ticket)) => ticket,
         Ok(Begin::Replay(stored)) => return Ok(replay::response(stored)),
         Ok(Begin::InFlight) => return Ok(IN_FLIGHT.response()),
+        Ok(Begin::Abandoned) => return Ok(replay::marked(ABANDONED.response())),
         Ok(Begin::Mismatch) => return Ok(MISMATCH.response()),
         Ok(Begin::Stale) => return Ok(STALE.response()),
         Ok(Begin::Full) => return Ok(unavailable(&settings)),
@@ -225,35 +259,92 @@ where
         }
     };
 
-    let res = match pass(inner, Request::from_parts(parts, Body::from(body))).await {
+    // From here on the request is claimed. The task owns the ticket and runs
+    // to the end even if this future is dropped (the client went away): the
+    // outcome is stored or the key released, never left to the lease.
+    let (answer, answered) = oneshot::channel();
+    let req = Request::from_parts(parts, Body::from(body));
+    tokio::spawn(async move {
+        let res = claimed(inner, &*store, &settings, ticket, req).await;
+        // The caller may be gone; the outcome is settled either way.
+        let _ = answer.send(res);
+    });
+    answered.await.unwrap_or_else(|_| Ok(LOST.response()))
+}
+
+/// Runs the claimed request and settles its ticket: stores the response,
+/// stores an unknown outcome, or releases the key when the work provably did
+/// not happen. Returns what the first caller gets.
+async fn claimed<S, St, ResBody>(
+    inner: S,
+    store: &St,
+    settings: &Settings,
+    ticket: St::Ticket,
+    req: Request<Body>,
+) -> Result<Response<Body>, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<ResBody>>,
+    St: IdempotencyStore,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    let res = match pass(inner, req).await {
         Ok(res) => res,
         Err(e) => {
-            release(&*store, ticket).await;
+            // The handler may have acted before failing.
+            keep(store, ticket, stored_problem(&HANDLER_FAILED)).await;
             return Err(e);
         }
     };
+    match res.extensions().get::<Delivery>() {
+        Some(Delivery::NotSent) => {
+            release(store, ticket).await;
+            return Ok(res);
+        }
+        Some(Delivery::Unknown) => {
+            let (parts, body) = res.into_parts();
+            let bytes = match capture(body, settings.max_stored_body).await {
+                Captured::Whole(bytes) => bytes,
+                _ => Bytes::new(),
+            };
+            let stored = replay::stored(parts.status, &parts.headers, &bytes, &[]);
+            keep(store, ticket, stored).await;
+            return Ok(Response::from_parts(parts, Body::from(bytes)));
+        }
+        None => {}
+    }
     let (parts, body) = res.into_parts();
-    if parts.status.is_server_error() {
-        release(&*store, ticket).await;
+    if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
+        // A complete refusal: the handler says it did not act; a retry may.
+        release(store, ticket).await;
         return Ok(Response::from_parts(parts, body));
     }
-    match capture(body, settings.max_stored_body).await {
+    let limit = settings
+        .max_stored_body
+        .min(store.config().max_response_bytes);
+    match capture(body, limit).await {
         Captured::Whole(bytes) => {
-            keep(
-                &*store,
-                ticket,
-                replay::stored(parts.status, &parts.headers, &bytes),
-            )
-            .await;
+            let stored = replay::stored(
+                parts.status,
+                &parts.headers,
+                &bytes,
+                &settings.replay_headers,
+            );
+            let stored = if stored.stored_size() > store.config().max_response_bytes {
+                replay::too_large(parts.status)
+            } else {
+                stored
+            };
+            keep(store, ticket, stored).await;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
         Captured::Overflow(head, rest) => {
-            keep(&*store, ticket, replay::too_large(parts.status)).await;
+            keep(store, ticket, replay::too_large(parts.status)).await;
             let body = stream::iter([Ok::<_, axum::Error>(head)]).chain(rest.into_data_stream());
             Ok(Response::from_parts(parts, Body::from_stream(body)))
         }
         Captured::Broken => {
-            release(&*store, ticket).await;
+            keep(store, ticket, stored_problem(&BROKEN_RESPONSE)).await;
             Ok(BROKEN_RESPONSE.response())
         }
     }
@@ -268,7 +359,12 @@ enum Captured {
     Broken,
 }
 
-async fn capture(mut body: Body, limit: usize) -> Captured {
+async fn capture<B>(body: B, limit: usize) -> Captured
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut body = Body::new(body);
     let mut buf = BytesMut::new();
     loop {
         match body.frame().await {
@@ -286,20 +382,23 @@ async fn capture(mut body: Body, limit: usize) -> Captured {
     }
 }
 
-/// Releases the key after a failure; if the store refuses, the lease expires.
+fn stored_problem(problem: &Problem) -> StoredResponse {
+    let res = problem.response();
+    replay::stored(problem.status, res.headers(), &problem.body(), &[])
+}
+
+/// Releases the key: only when the work provably did not happen. If the store
+/// refuses until the lease ends, the record is abandoned (outcome unknown).
 async fn release<St: IdempotencyStore>(store: &St, ticket: St::Ticket) {
     if let Err(e) = store.abort(ticket).await {
-        tracing::warn!(error = %e, "could not release idempotency key; it frees when its lease ends");
+        tracing::warn!(error = %e, "could not release idempotency key; retries will see an unknown outcome");
     }
 }
 
-/// Stores the response; if the store refuses, the client still gets it.
-async fn keep<St: IdempotencyStore>(
-    store: &St,
-    ticket: St::Ticket,
-    stored: crate::store::StoredResponse,
-) {
+/// Stores the outcome; if the store refuses until the lease ends, retries see
+/// the record abandoned (outcome unknown), never a second run.
+async fn keep<St: IdempotencyStore>(store: &St, ticket: St::Ticket, stored: StoredResponse) {
     if let Err(e) = store.complete(ticket, stored).await {
-        tracing::warn!(error = %e, "could not store idempotent response");
+        tracing::warn!(error = %e, "could not store the outcome; retries will see it as unknown");
     }
 }

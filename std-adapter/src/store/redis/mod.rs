@@ -3,8 +3,9 @@
 //!
 //! - `begin` is one Lua script (see `scripts.rs`): look up, compare the fingerprint,
 //!   and claim with a fresh random 128-bit lease token, atomically.
-//! - `complete` and `abort` are compare-and-set on that token: a handler whose
-//!   lease ran out cannot overwrite or delete a newer owner's record.
+//! - `complete` and `abort` are compare-and-set on that token, within the
+//!   lease: once it runs out the record answers `Abandoned` (outcome unknown)
+//!   until its TTL, and neither a late owner nor a retry can change that.
 //! - Expiry is `PEXPIRE` computed by the script from the server's `TIME`.
 //! - Every call has a timeout and is retried (same token, so idempotently)
 //!   up to [`RedisConfig::attempts`] times. An unreachable or slow Redis gives
@@ -31,7 +32,7 @@ mod scripts;
 
 pub use scripts::CLAIM_LUA;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use conn::{CallError, Conn};
 use redis::Value;
@@ -93,6 +94,9 @@ pub struct RedisStore {
 pub struct RedisTicket {
     key: String,
     token: [u8; 16],
+    /// Until when settling is worth retrying: the lease's end by this
+    /// process's clock, a little early (the server's clock decides).
+    settle_by: Instant,
 }
 
 /// Constant-time on the token, which is a bearer capability.
@@ -163,17 +167,38 @@ impl RedisStore {
         })
     }
 
-    /// Runs a `complete` or `abort` script and maps its answer. `releasing`:
-    /// the script deletes the record, so after a lost reply a missing record
-    /// may be its own doing.
+    /// Runs a `complete` or `abort` script and maps its answer. A Redis that
+    /// cannot answer (restarting, failing over) is tried again with backoff
+    /// until `settle_by`: a completed response must not be lost to a short
+    /// outage, or retries would see the record abandoned. `releasing`: the
+    /// script deletes the record, so after a lost reply a missing record may be
+    /// its own doing.
     async fn settle(
         &self,
         script: &redis::Script,
         key: &str,
         args: &[&[u8]],
         releasing: bool,
+        settle_by: Instant,
     ) -> Result<(), StoreError> {
-        match self.run(script, key, args).await {
+        let mut pause = Duration::from_millis(20);
+        let mut retried = false;
+        let answer = loop {
+            match self.run(script, key, args).await {
+                Err(CallError::Failed { error, .. }) => {
+                    if Instant::now() + pause >= settle_by {
+                        return Err(error);
+                    }
+                    tracing::debug!(%error, "store cannot settle the claim yet; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                    retried = true;
+                }
+                Ok((v, again)) => break Ok((v, retried || again)),
+                Err(e) => break Err(e),
+            }
+        };
+        match answer {
             Ok((v, retried)) => match text(&v)? {
                 b"ok" => Ok(()),
                 // Gone either way: released, which is all abort asks for.
@@ -194,10 +219,15 @@ impl RedisStore {
 impl IdempotencyStore for RedisStore {
     type Ticket = RedisTicket;
 
+    fn config(&self) -> &StoreConfig {
+        &self.config.store
+    }
+
     async fn begin(
         &self,
         req: &Request<'_>,
     ) -> Result<Begin<StoredResponse, RedisTicket>, StoreError> {
+        let claimed_at = Instant::now();
         let key = self.record_key(req.scope, req.key);
         let mut token = [0u8; 16];
         getrandom::fill(&mut token)
@@ -207,13 +237,15 @@ impl IdempotencyStore for RedisStore {
         let keep = req.keep_until.map(|k| k.to_string()).unwrap_or_default();
         let lease = millis(store.lease).max(1).to_string();
         let skew = millis(store.max_skew).to_string();
-        let args: [&[u8]; 6] = [
+        let ttl = millis(store.ttl).max(1).to_string();
+        let args: [&[u8]; 7] = [
             &req.fingerprint.0,
             &token,
             stamp.as_bytes(),
             keep.as_bytes(),
             lease.as_bytes(),
             skew.as_bytes(),
+            ttl.as_bytes(),
         ];
         let reply = match self.run(&scripts::CLAIM, &key, &args).await {
             Ok((reply, _)) => reply,
@@ -227,8 +259,13 @@ impl IdempotencyStore for RedisStore {
         let mut parts = parts.into_iter();
         let tag = parts.next().ok_or(StoreError::Corrupt)?;
         Ok(match text(&tag)? {
-            b"fresh" => Begin::Fresh(RedisTicket { key, token }),
+            b"fresh" => Begin::Fresh(RedisTicket {
+                key,
+                token,
+                settle_by: claimed_at + store.lease.mul_f32(0.9),
+            }),
             b"inflight" => Begin::InFlight,
+            b"abandoned" => Begin::Abandoned,
             b"mismatch" => Begin::Mismatch,
             b"stale" => Begin::Stale,
             b"replay" => {
@@ -263,13 +300,25 @@ impl IdempotencyStore for RedisStore {
             &headers,
             &response.body,
         ];
-        self.settle(&scripts::COMPLETE, &ticket.key, &args, false)
-            .await
+        self.settle(
+            &scripts::COMPLETE,
+            &ticket.key,
+            &args,
+            false,
+            ticket.settle_by,
+        )
+        .await
     }
 
     async fn abort(&self, ticket: RedisTicket) -> Result<(), StoreError> {
-        self.settle(&scripts::ABORT, &ticket.key, &[&ticket.token], true)
-            .await
+        self.settle(
+            &scripts::ABORT,
+            &ticket.key,
+            &[&ticket.token],
+            true,
+            ticket.settle_by,
+        )
+        .await
     }
 }
 
@@ -293,7 +342,15 @@ mod tests {
 
     async fn claim(store: &RedisStore, key: &str, token: &[u8; 16], fp: u8) -> Value {
         let now = crate::store::Clock::now_ms(&crate::store::SystemClock).to_string();
-        let args: [&[u8]; 6] = [&[fp; 16], token, now.as_bytes(), b"", b"10000", b"1000"];
+        let args: [&[u8]; 7] = [
+            &[fp; 16],
+            token,
+            now.as_bytes(),
+            b"",
+            b"10000",
+            b"1000",
+            b"10000",
+        ];
         store.run(&scripts::CLAIM, key, &args).await.unwrap().0
     }
 
