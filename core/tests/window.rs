@@ -96,8 +96,12 @@ fn ticket_from_an_expired_lease_is_refused_even_unclaimed() {
     let mut w = Window::<u8, 8>::new(SECRET, CONFIG);
     let t = fresh(&mut w, &req("a", "k", 1, 100), 100);
     assert_eq!(w.complete(t, 1, 110), Err(TicketError::LeaseExpired));
-    let t = fresh(&mut w, &req("a", "k", 1, 100), 110);
+    let t = fresh(&mut w, &req("a", "k2", 1, 100), 110);
     assert_eq!(w.abort(t, 125), Err(TicketError::LeaseExpired));
+    // Neither late call changed the records: both are unknown outcomes.
+    for key in ["k", "k2"] {
+        assert_eq!(w.begin(&req("a", key, 1, 100), 125), Begin::Abandoned);
+    }
 }
 
 #[test]

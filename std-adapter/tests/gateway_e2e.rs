@@ -682,3 +682,106 @@ async fn policy_flags_reach_the_gateway() {
     }
     assert_eq!(up.hits(), 1);
 }
+
+/// A raw upstream that reads each request, counts it, then misbehaves as its
+/// path says: `/stall` answers after 3 s, `/reset` closes with RST,
+/// `/broken` sends a head and part of a body, then closes.
+async fn faulty_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let hits = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut got = 0;
+                while !buf[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf[got..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got += n,
+                    }
+                }
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = String::from_utf8_lossy(&buf[..got]).into_owned();
+                if head.contains(" /stall ") {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    let _ = conn
+                        .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                } else if head.contains(" /reset ") {
+                    // Linger 0: the drop sends RST at once (nothing blocks).
+                    #[allow(deprecated)]
+                    let _ = conn.set_linger(Some(Duration::ZERO));
+                } else {
+                    let _ = conn
+                        .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 100\r\n\r\npartial")
+                        .await;
+                }
+            });
+        }
+    });
+    (url, hits)
+}
+
+/// An upstream that may have acted without a complete answer: the client
+/// gets 502/504, every retry gets the same with `Idempotent-Replayed`, and the
+/// upstream is reached once.
+async fn unknown_outcomes_are_kept(extra: &[&str]) {
+    let (url, hits) = faulty_upstream().await;
+    let mut flags = vec!["--upstream-timeout", "1"];
+    flags.extend_from_slice(extra);
+    let gw = Gateway::start(&url, &flags);
+    let client = Client::new();
+    let t = token_for("alice");
+    for (path, status, kind) in [
+        ("/stall", StatusCode::GATEWAY_TIMEOUT, "upstream-timeout"),
+        (
+            "/reset",
+            StatusCode::BAD_GATEWAY,
+            "upstream-outcome-unknown",
+        ),
+        (
+            "/broken",
+            StatusCode::BAD_GATEWAY,
+            "upstream-outcome-unknown",
+        ),
+    ] {
+        let before = hits.load(std::sync::atomic::Ordering::SeqCst);
+        for attempt in 0..3 {
+            let res = send(&client, &gw, Method::POST, path, Some(&t), Some(path), "").await;
+            assert_eq!(replayed(&res), attempt > 0, "{path} attempt {attempt}");
+            assert_eq!(problem(res).await, (status, kind.into()), "{path}");
+        }
+        assert_eq!(
+            hits.load(std::sync::atomic::Ordering::SeqCst),
+            before + 1,
+            "{path}: the upstream is never reached again for this key"
+        );
+    }
+    // Methods are case-sensitive: `post` is not POST and is never forwarded.
+    let before = hits.load(std::sync::atomic::Ordering::SeqCst);
+    for method in ["post", "Post"] {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let res = send(&client, &gw, m, "/broken", Some(&t), None, "").await;
+        assert_eq!(
+            problem(res).await,
+            (StatusCode::NOT_IMPLEMENTED, "method-not-implemented".into())
+        );
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), before);
+}
+
+#[tokio::test]
+async fn unknown_outcomes_are_kept_in_memory() {
+    unknown_outcomes_are_kept(&[]).await;
+}
+
+#[tokio::test]
+async fn unknown_outcomes_are_kept_on_redis() {
+    let redis = RedisServer::start().unwrap();
+    unknown_outcomes_are_kept(&["--redis", &redis.url()]).await;
+}

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tessera_std::{
     layer::{
         auth::BearerAuthLayer,
-        idempotency::{IdempotencyLayer, IDEMPOTENT_REPLAYED},
+        idempotency::{Delivery, IdempotencyLayer, IDEMPOTENT_REPLAYED, ORIGINAL_STATUS},
     },
     store::{memory::MemoryStore, StoreConfig},
 };
@@ -294,7 +294,7 @@ async fn a_5xx_releases_the_key() {
 }
 
 #[tokio::test]
-async fn an_inner_error_releases_the_key() {
+async fn an_inner_error_is_an_unknown_outcome_kept_for_retries() {
     let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
     let layer = ServiceBuilder::new()
         .layer(BearerAuthLayer::new(ring()))
@@ -302,31 +302,254 @@ async fn an_inner_error_releases_the_key() {
     let (mut svc, mut handle) =
         tower_test::mock::spawn_layer::<Request<Body>, Response<Body>, _>(layer);
     let t = token_for("alice");
-    for attempt in 0..2 {
-        assert!(svc.poll_ready::<Request<Body>>().is_ready());
-        let fut = svc.call(request("POST", "/orders", Some(&t), Some("k"), "x"));
-        let answer = tokio::spawn(fut);
-        let (req, send) = handle
-            .next_request()
+    assert!(svc.poll_ready::<Request<Body>>().is_ready());
+    let answer = tokio::spawn(svc.call(request("POST", "/orders", Some(&t), Some("k"), "x")));
+    let (req, send) = handle.next_request().await.unwrap();
+    assert_eq!(req.uri(), "/orders");
+    send.send_error(std::io::Error::other("connection reset"));
+    assert_eq!(
+        answer.await.unwrap().unwrap_err().to_string(),
+        "connection reset"
+    );
+    // The handler may have acted before failing: the retry is told so and
+    // never reaches it.
+    assert!(svc.poll_ready::<Request<Body>>().is_ready());
+    let retry = read(
+        svc.call(request("POST", "/orders", Some(&t), Some("k"), "x"))
             .await
-            .expect("the inner service is called on every attempt");
-        assert_eq!(req.uri(), "/orders");
-        if attempt == 0 {
-            send.send_error(std::io::Error::other("connection reset"));
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(retry.1[IDEMPOTENT_REPLAYED], "true");
+    assert_eq!(
+        (retry.0, problem(&retry).as_str()),
+        (
+            StatusCode::BAD_GATEWAY,
+            "tag:tessera,2026:upstream-outcome-unknown"
+        )
+    );
+    handle.allow(0);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), handle.next_request())
+            .await
+            .is_err(),
+        "the retry must not reach the inner service"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_does_not_cancel_the_claimed_request() {
+    let rig = Rig::new();
+    let t = token_for("alice");
+    let send = || request("POST", "/slow?ms=300", Some(&t), Some("k"), "");
+    // The client gives up (drops the future) while the inner service runs.
+    let gone =
+        tokio::time::timeout(Duration::from_millis(50), rig.svc.clone().oneshot(send())).await;
+    assert!(gone.is_err(), "the client must have given up first");
+    until("the inner service to run", || rig.hits() == 1).await;
+    // A retry while it runs is 409; once it finished, the stored answer.
+    let during = rig.send(send()).await;
+    assert_eq!(during.0, StatusCode::CONFLICT);
+    let end = tokio::time::Instant::now() + Duration::from_secs(5);
+    let replayed = loop {
+        let r = rig.send(send()).await;
+        if r.0 != StatusCode::CONFLICT {
+            break r;
+        }
+        assert!(tokio::time::Instant::now() < end, "the key stayed in flight");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        (
+            replayed.0,
+            replayed.1[IDEMPOTENT_REPLAYED].to_str().unwrap()
+        ),
+        (StatusCode::CREATED, "true")
+    );
+    assert_eq!(rig.hits(), 1, "the dropped request ran once and was stored");
+}
+
+#[tokio::test]
+async fn a_429_releases_the_key_and_keeps_its_retry_after() {
+    let rig = Rig::new();
+    let t = token_for("alice");
+    for _ in 0..2 {
+        let r = rig
+            .send(request("POST", "/busy", Some(&t), Some("k"), ""))
+            .await;
+        assert_eq!((r.0, r.2.as_str()), (StatusCode::TOO_MANY_REQUESTS, "busy"));
+        assert_eq!(r.1[header::RETRY_AFTER], "7");
+        assert!(!r.1.contains_key(IDEMPOTENT_REPLAYED));
+    }
+    assert_eq!(rig.hits(), 2, "a refusal is not stored: each retry runs");
+}
+
+#[tokio::test]
+async fn methods_other_than_the_seven_are_501_and_never_reach_the_service() {
+    let rig = Rig::new();
+    let t = token_for("alice");
+    for method in ["post", "Post", "patch", "TRACE", "PROPFIND", "CONNECT"] {
+        for key in [None, Some("k")] {
+            let r = rig
+                .send(request(method, "/orders", Some(&t), key, ""))
+                .await;
             assert_eq!(
-                answer.await.unwrap().unwrap_err().to_string(),
-                "connection reset"
+                (r.0, problem(&r).as_str()),
+                (
+                    StatusCode::NOT_IMPLEMENTED,
+                    "tag:tessera,2026:method-not-implemented"
+                ),
+                "{method}"
             );
-        } else {
-            send.send_response(
-                Response::builder()
-                    .status(201)
-                    .body(Body::from("ok"))
-                    .unwrap(),
-            );
-            assert_eq!(answer.await.unwrap().unwrap().status(), StatusCode::CREATED);
         }
     }
+    assert_eq!(rig.hits(), 0);
+}
+
+#[tokio::test]
+async fn extra_replay_headers_are_kept_only_when_configured() {
+    for (extra, kept) in [(false, false), (true, true)] {
+        let rig = Rig::with(|l| {
+            if extra {
+                l.replay_header(http::HeaderName::from_static("x-order-version"))
+            } else {
+                l
+            }
+        });
+        let t = token_for("alice");
+        let first = rig
+            .send(request("POST", "/orders", Some(&t), Some("k"), ""))
+            .await;
+        assert_eq!(first.1["x-order-version"], "3");
+        let retry = rig
+            .send(request("POST", "/orders", Some(&t), Some("k"), ""))
+            .await;
+        assert_eq!(retry.1[IDEMPOTENT_REPLAYED], "true");
+        assert_eq!(retry.1.contains_key("x-order-version"), kept);
+        for name in [header::CONTENT_TYPE, header::LOCATION] {
+            assert_eq!(retry.1[&name], first.1[&name]);
+        }
+    }
+}
+
+/// An inner service that marks its answer with `delivery` and counts calls.
+fn marking(
+    calls: Arc<AtomicUsize>,
+    status: u16,
+    delivery: Delivery,
+) -> impl tower::Service<
+    Request<Body>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl Send + 'static,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |_: Request<Body>| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut res = Response::builder()
+            .status(status)
+            .body(Body::from("upstream said so"))
+            .unwrap();
+        res.extensions_mut().insert(delivery);
+        async move { Ok::<_, Infallible>(res) }
+    })
+}
+
+#[tokio::test]
+async fn delivery_not_sent_releases_and_unknown_is_kept() {
+    for (delivery, runs) in [(Delivery::NotSent, 2), (Delivery::Unknown, 1)] {
+        let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let svc = ServiceBuilder::new()
+            .layer(BearerAuthLayer::new(ring()))
+            .layer(IdempotencyLayer::new(store))
+            .service(marking(Arc::clone(&calls), 504, delivery));
+        let t = token_for("alice");
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let r = read(
+                svc.clone()
+                    .oneshot(request("POST", "/orders", Some(&t), Some("k"), ""))
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            answers.push((r.0, r.1.contains_key(IDEMPOTENT_REPLAYED), r.2));
+        }
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            runs,
+            "{delivery:?}"
+        );
+        let body = "upstream said so".to_owned();
+        assert_eq!(
+            answers[0],
+            (StatusCode::GATEWAY_TIMEOUT, false, body.clone())
+        );
+        assert_eq!(
+            answers[1],
+            (StatusCode::GATEWAY_TIMEOUT, runs == 1, body),
+            "{delivery:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_claim_whose_task_dies_is_abandoned_never_run_again() {
+    let config = StoreConfig {
+        lease: Duration::from_millis(300),
+        ..StoreConfig::default()
+    };
+    let store = Arc::new(MemoryStore::new(1024, config).unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let inner = tower::service_fn({
+        let calls = Arc::clone(&calls);
+        move |_: Request<Body>| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                panic!("the handler crashed after acting");
+                #[allow(unreachable_code)]
+                Ok::<Response<Body>, Infallible>(Response::new(Body::empty()))
+            }
+        }
+    });
+    let svc = ServiceBuilder::new()
+        .layer(BearerAuthLayer::new(ring()))
+        .layer(IdempotencyLayer::new(store))
+        .service(inner);
+    let t = token_for("alice");
+    let send = || async {
+        read(
+            svc.clone()
+                .oneshot(request("POST", "/orders", Some(&t), Some("k"), ""))
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    let first = send().await;
+    assert_eq!(problem(&first), "tag:tessera,2026:idempotency-task-lost");
+    assert_eq!(
+        send().await.0,
+        StatusCode::CONFLICT,
+        "still within the lease"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let after = send().await;
+    assert_eq!(
+        (
+            after.0,
+            problem(&after).as_str(),
+            after.1[IDEMPOTENT_REPLAYED].to_str().unwrap()
+        ),
+        (
+            StatusCode::BAD_GATEWAY,
+            "tag:tessera,2026:idempotency-outcome-unknown",
+            "true"
+        )
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -375,7 +598,9 @@ async fn a_response_too_large_to_store_reaches_the_client_and_retries_get_its_st
         .send(request("POST", "/big?kib=8", Some(&t), Some("k"), ""))
         .await;
     assert_eq!(retry.1[IDEMPOTENT_REPLAYED], "true");
+    assert_eq!(retry.0, StatusCode::BAD_GATEWAY);
     assert_eq!(problem(&retry), "tag:tessera,2026:response-not-stored");
+    assert_eq!(retry.1[ORIGINAL_STATUS], "200");
     assert_eq!(rig.hits(), 1);
 }
 
@@ -439,7 +664,7 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
 }
 
 #[tokio::test]
-async fn a_response_body_that_breaks_off_is_502_and_releases_the_key() {
+async fn a_response_body_that_breaks_off_is_502_and_kept_as_an_unknown_outcome() {
     let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
     let calls = Arc::new(AtomicUsize::new(0));
     let inner = tower::service_fn({
@@ -460,7 +685,7 @@ async fn a_response_body_that_breaks_off_is_502_and_releases_the_key() {
         .layer(IdempotencyLayer::new(store))
         .service(inner);
     let t = token_for("alice");
-    for _ in 0..2 {
+    for attempt in 0..2 {
         let r = read(
             svc.clone()
                 .oneshot(request("POST", "/orders", Some(&t), Some("k"), ""))
@@ -470,12 +695,16 @@ async fn a_response_body_that_breaks_off_is_502_and_releases_the_key() {
         .await;
         assert_eq!(
             (r.0, problem(&r).as_str()),
-            (StatusCode::BAD_GATEWAY, "tag:tessera,2026:response-broken")
+            (
+                StatusCode::BAD_GATEWAY,
+                "tag:tessera,2026:upstream-outcome-unknown"
+            )
         );
+        assert_eq!(r.1.contains_key(IDEMPOTENT_REPLAYED), attempt == 1);
     }
     assert_eq!(
         calls.load(std::sync::atomic::Ordering::SeqCst),
-        2,
-        "a broken response releases the key"
+        1,
+        "the handler may have acted: a broken response is never run again"
     );
 }

@@ -105,22 +105,55 @@ async fn unresponsive_redis_times_out_then_recovers() {
         Some(StoreError::Timeout)
     );
     assert_eq!(store.begin(&req).await.err(), Some(StoreError::Timeout));
-    assert_eq!(
-        store.complete(ticket, conformance::response(3)).await,
-        Err(StoreError::Timeout)
-    );
     // Each call gave up after its attempts (2 x 300 ms), not whenever Redis woke.
     assert!(started.elapsed() < Duration::from_secs(10));
-    server.resume().unwrap();
 
-    // The complete may have run late, after the resume (same token, so
-    // harmless): the key is either still in flight or replays that response.
+    // A complete is not given up while the lease lasts: it lands once Redis
+    // answers again, so the response is not lost to a short outage.
+    let completing = {
+        let store = store.clone();
+        tokio::spawn(async move { store.complete(ticket, conformance::response(3)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !completing.is_finished(),
+        "complete gave up during the outage"
+    );
+    server.resume().unwrap();
+    assert_eq!(completing.await.unwrap(), Ok(()));
     let b = until_answered(&store, b"k").await;
-    assert!(matches!(b.name(), "in_flight" | "replay"), "{}", b.name());
+    assert_eq!(b.name(), "replay");
     let Begin::Fresh(t) = until_answered(&store, b"fresh-after-pause").await else {
         panic!("not fresh")
     };
     store.complete(t, conformance::response(4)).await.unwrap();
+}
+
+/// A complete that cannot land before the lease ends gives up, and the
+/// record answers `Abandoned`: never a second `Fresh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_that_cannot_land_leaves_the_record_abandoned() {
+    let server = RedisServer::start().unwrap();
+    let mut config = fault_config("outlived");
+    config.store.lease = Duration::from_secs(2);
+    let store = RedisStore::connect(&server.url(), config).await.unwrap();
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(ticket) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    server.pause().unwrap();
+    let started = Instant::now();
+    assert!(store
+        .complete(ticket, conformance::response(3))
+        .await
+        .is_err_and(|e| is_outage(&e)));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "gave up by the lease end"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.resume().unwrap();
+    assert_eq!(until_answered(&store, b"k").await.name(), "abandoned");
 }
 
 #[tokio::test]

@@ -143,7 +143,7 @@ async fn sixty_four_concurrent_claims_get_one_fresh() {
 }
 
 /// The driver is not vacuous: a store whose lease is too long fails the
-/// lease cases, at the step that expects the takeover.
+/// lease cases, at the step that expects the record abandoned.
 #[tokio::test]
 async fn conformance_driver_catches_a_wrong_lease() {
     let clock = ManualClock::at(EPOCH_MS);
@@ -160,7 +160,7 @@ async fn conformance_driver_catches_a_wrong_lease() {
     .unwrap_err();
     assert_eq!(
         failure.case,
-        "crashed_lease_expires_and_late_complete_is_refused"
+        "abandoned_lease_is_an_unknown_outcome_until_the_ttl"
     );
     assert_eq!((failure.step, failure.got), (4, "in_flight"));
 }

@@ -128,6 +128,7 @@ where
             Begin::Fresh(ticket) => self.run(command, ticket, now),
             Begin::Replay(level) => Answer::Replayed(level),
             Begin::InFlight => Answer::InFlight,
+            Begin::Abandoned => Answer::Abandoned,
             Begin::Mismatch => Answer::Mismatch,
             Begin::Full => Answer::Full,
             Begin::Stale => Answer::Stale,

@@ -38,6 +38,9 @@ pub enum Answer {
     Replayed(Level),
     /// `409 in_flight`: the first request with this key has not finished.
     InFlight,
+    /// `502 outcome_unknown`: the first request's lease ran out unsettled; it
+    /// may have acted, and is not run again under this key.
+    Abandoned,
     /// `422 mismatch`: the key was used with another command.
     Mismatch,
     /// `429 window_full`: no room to remember another key; retry later.
@@ -79,6 +82,7 @@ impl Answer {
             Answer::Mismatch => 422,
             Answer::Full => 429,
             Answer::Pin => 500,
+            Answer::Abandoned => 502,
             Answer::NoTime | Answer::Busy => 503,
         }
     }
@@ -101,6 +105,7 @@ impl Answer {
             Answer::Token(e) => out(e.code().as_bytes())?,
             Answer::Frame(e) => out(e.code().as_bytes())?,
             Answer::InFlight => out(b"in_flight")?,
+            Answer::Abandoned => out(b"outcome_unknown")?,
             Answer::Mismatch => out(b"mismatch")?,
             Answer::Full => out(b"window_full")?,
             Answer::Stale => out(b"stale")?,

@@ -72,7 +72,9 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
         return Err(Failure("--ttl must be at least 1 second".into()));
     }
     if args.upstream_timeout == 0 {
-        return Err(Failure("--upstream-timeout must be at least 1 second".into()));
+        return Err(Failure(
+            "--upstream-timeout must be at least 1 second".into(),
+        ));
     }
     let upstream_timeout = Duration::from_secs(args.upstream_timeout);
     let proxy = Proxy::new(upstream, args.max_body_bytes, upstream_timeout);

@@ -55,10 +55,11 @@ pub fn token_for(sub: &str) -> String {
 
 /// Counts requests and answers like a small orders API:
 /// - `/fail`: 500;
+/// - `/busy`: 429 with `Retry-After: 7`;
 /// - `/slow?ms=N`: waits N ms, then like the default;
 /// - `/big?kib=N`: 200 with N KiB of `x`;
-/// - anything else: 201, `Location`, `Set-Cookie`, and a JSON echo of the request
-///   with `n`, the hit count so far.
+/// - anything else: 201, `Location`, `Set-Cookie`, `X-Order-Version`, and a JSON
+///   echo of the request with `n`, the hit count so far.
 pub fn upstream_app(hits: Arc<AtomicUsize>) -> Router {
     Router::new().fallback(answer).with_state(hits)
 }
@@ -79,6 +80,13 @@ async fn answer(State(hits): State<Arc<AtomicUsize>>, req: Request) -> Response 
             return Response::builder()
                 .status(500)
                 .body(Body::from("upstream failed"))
+                .unwrap()
+        }
+        "/busy" => {
+            return Response::builder()
+                .status(429)
+                .header(header::RETRY_AFTER, "7")
+                .body(Body::from("busy"))
                 .unwrap()
         }
         "/big" => {
@@ -104,6 +112,7 @@ async fn answer(State(hits): State<Arc<AtomicUsize>>, req: Request) -> Response 
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::LOCATION, format!("/orders/{n}"))
         .header(header::SET_COOKIE, "session=secret")
+        .header("x-order-version", "3")
         .body(Body::from(echo.to_string()))
         .unwrap()
 }
