@@ -6,14 +6,27 @@
 //!
 //! | situation | answer |
 //! | --- | --- |
-//! | first request | the inner service runs; a response below 500 is stored and returned |
-//! | the inner service answers 5xx or fails | the key is released, so a retry runs again |
+//! | first request | the inner service runs; its response is stored and returned |
+//! | the inner service answers `429` or `5xx` (a complete refusal) | returned as sent, `Retry-After` included; the key is released, so a retry runs again |
+//! | the response says [`Delivery::NotSent`] (the work provably did not start) | returned; the key is released |
+//! | the work may have happened with no complete answer: [`Delivery::Unknown`], a body that breaks off, an error instead of a response | `502`/`504` problem; stored, so every retry gets it too |
+//! | a response body over [`IdempotencyLayer::max_stored_body`] | the first client gets it whole; retries get `502` `response-not-stored` with `Tessera-Original-Status` |
 //! | retry after completion, same request | the stored response, with `Idempotent-Replayed: true` |
 //! | same key, different request | `422` |
 //! | same key, still running | `409` |
-//! | store full or unavailable | `503` with `Retry-After` |
+//! | same key, its lease ran out unsettled (the process died) | `502` `idempotency-outcome-unknown`, with `Idempotent-Replayed: true`, until the TTL |
+//! | store full or unavailable | `503` with `Retry-After`; nothing runs |
 //! | key missing (unless [`IdempotencyLayer::require_key`] is off) or malformed | `400` |
 //! | token without `sub` | `403` |
+//! | a method other than `GET HEAD OPTIONS POST PUT PATCH DELETE` (case-sensitive: `post` is not `POST`) | `501`; never reaches the inner service |
+//!
+//! # Cancellation
+//!
+//! Once a key is claimed, the request runs in a spawned task that owns the
+//! ticket: a client that disconnects (its future dropped) does not cancel it,
+//! and the outcome is stored or the key released as above. A store that cannot
+//! take the outcome is retried until the lease ends; a claim still unsettled
+//! then (the process was killed) is abandoned, never run again in its TTL.
 //!
 //! Keys are scoped by the `sub` of the [`VerifiedToken`] that the authentication
 //! layer put into the request (no token is `401`): two principals never share
@@ -32,8 +45,7 @@
 //! under memory pressure may evict a completed record, and then refuses (`409`)
 //! any request of that key's bucket not newer than the evicted one, so a retry
 //! with the *same token* is never run twice. A retry with a *new* token (a newer
-//! `iat`) after its record was evicted or expired runs again. A request still
-//! running when its lease ends (30 s by default) may be taken over by a retry.
+//! `iat`) after its record was evicted or expired runs again.
 //!
 //! ```
 //! use std::sync::Arc;
