@@ -50,10 +50,11 @@ use tokio::{
 };
 
 /// Flags every gateway gets besides `--upstream` and `--redis`.
-const GATEWAY_FLAGS: &[&str] = &[];
-/// The gateway's upstream timeout (what [`GATEWAY_FLAGS`] sets; 25 s is the
-/// built-in default).
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(25);
+const GATEWAY_FLAGS: &[&str] = &["--upstream-timeout", "1"];
+/// The upstream timeout [`GATEWAY_FLAGS`] set.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(1);
+/// The gateway's lease: its upstream timeout plus 10 s to store the outcome.
+const LEASE: Duration = UPSTREAM_TIMEOUT.saturating_add(Duration::from_secs(10));
 /// A stalled upstream answers this long after the request, when the gateway
 /// has given up on it.
 const STALL: Duration = UPSTREAM_TIMEOUT.saturating_add(Duration::from_millis(1500));
@@ -61,9 +62,9 @@ const STALL: Duration = UPSTREAM_TIMEOUT.saturating_add(Duration::from_millis(15
 const CLIENT_TIMEOUT: Duration = UPSTREAM_TIMEOUT.saturating_add(Duration::from_secs(3));
 /// How long a disconnecting client waits before it hangs up.
 const DISCONNECT_AFTER: Duration = Duration::from_millis(150);
-/// After the traffic, before the final checks: longer than the gateway's
-/// lease, so that nothing is still in flight.
-const SETTLE: Duration = Duration::from_secs(8);
+/// After the traffic, before the final checks: longer than the lease, so
+/// that nothing is still in flight.
+const SETTLE: Duration = LEASE.saturating_add(Duration::from_secs(1));
 
 const GATEWAYS: usize = 2;
 const CLIENTS: usize = 12;
@@ -464,6 +465,7 @@ enum Verdict {
 
 /// The verdict on an answer; `None` for a transient one, to retry: `409`,
 /// `429`, `503`, and a `502`/`504` that does not leave the outcome unknown.
+/// A transient answer is never stored, so never replayed.
 fn judge(answer: &Answer, req: &Logical) -> Option<Verdict> {
     let unknown = answer
         .problem
@@ -482,7 +484,11 @@ fn judge(answer: &Answer, req: &Logical) -> Option<Verdict> {
             })
         }
         502 | 504 if unknown => Some(Verdict::OutcomeUnknown),
-        409 | 429 | 502 | 503 | 504 => None,
+        409 | 429 | 502..=504 if answer.replayed => Some(Verdict::Violation(format!(
+            "a transient answer was stored and replayed: {} {}",
+            answer.status, answer.body
+        ))),
+        409 | 429 | 502..=504 => None,
         _ => Some(Verdict::Violation(format!(
             "final {}: {}",
             answer.status, answer.body
@@ -782,6 +788,8 @@ async fn retried_requests_run_at_most_once_under_faults() {
     }
     let mut processes = injector.await.unwrap();
 
+    let attempts = run.counts.attempts.load(SeqCst);
+
     // Nothing acknowledged as completed is lost across a Redis restart.
     sleep(SETTLE).await;
     processes.kill_redis(Duration::from_millis(500)).await;
@@ -801,10 +809,9 @@ async fn retried_requests_run_at_most_once_under_faults() {
     let c = &run.counts;
     let completed = c.completed.load(SeqCst);
     eprintln!(
-        "fault-injection: {} requests, {} attempts, faults: {}; completed={completed} \
+        "fault-injection: {} requests, {attempts} attempts, faults: {}; completed={completed} \
          outcome_unknown={} still_retrying={} duplicates={duplicates} violations={}",
         c.requests.load(SeqCst),
-        c.attempts.load(SeqCst),
         faults.summary(),
         c.outcome_unknown.load(SeqCst),
         c.still_retrying.load(SeqCst),
