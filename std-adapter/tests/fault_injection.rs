@@ -21,8 +21,9 @@
 //! TESSERA_FAULT_SECS=600 cargo test -p tessera-std --test fault_injection -- --nocapture
 //! ```
 //!
-//! `TESSERA_FAULT_SEED` sets the seed (printed at the start). Needs
-//! `redis-server` and `redis-cli` on `PATH`; everything runs on 127.0.0.1.
+//! `TESSERA_FAULT_SEED` sets the seed (printed at the start). Needs a gateway
+//! with `--upstream-timeout` (see [`GATEWAY_FLAGS`]), and `redis-server` and
+//! `redis-cli` on `PATH`; everything runs on 127.0.0.1.
 
 mod gateway_support;
 mod http_support;
@@ -53,7 +54,8 @@ use tokio::{
 const GATEWAY_FLAGS: &[&str] = &["--upstream-timeout", "1"];
 /// The upstream timeout [`GATEWAY_FLAGS`] set.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(1);
-/// The gateway's lease: its upstream timeout plus 10 s to store the outcome.
+/// The gateway's lease: its upstream timeout plus 10 s to store the outcome
+/// (`SETTLE_MARGIN` in `cli/gateway.rs`).
 const LEASE: Duration = UPSTREAM_TIMEOUT.saturating_add(Duration::from_secs(10));
 /// A stalled upstream answers this long after the request, when the gateway
 /// has given up on it.
