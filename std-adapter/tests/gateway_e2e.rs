@@ -1,112 +1,16 @@
 //! `tessera gateway` end to end: the real binary, a counting upstream, and a
 //! real `redis-server` (from `tessera_std::testkit`), all on 127.0.0.1.
 
+mod gateway_support;
 mod http_support;
 
-use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::{mpsc, Arc, Mutex},
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 
-use http_support::{now, token, token_for, until, Upstream, SECRET};
+use gateway_support::Gateway;
+use http_support::{now, token, token_for, until, Upstream};
 use reqwest::{header, Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use tessera_std::testkit::RedisServer;
-
-/// A running `tessera gateway`, stopped (SIGKILL by PID) when dropped.
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-    logs: Arc<Mutex<Vec<String>>>,
-    _key: KeyFile,
-}
-
-struct KeyFile(PathBuf);
-
-impl Drop for KeyFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-impl Gateway {
-    /// Starts a gateway on a free port; `extra` adds flags (`--redis`, `--ttl`, ...).
-    fn start(upstream: &str, extra: &[&str]) -> Self {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let key = KeyFile(
-            std::env::temp_dir().join(format!("tessera-gw-{}-{n}.key", std::process::id())),
-        );
-        std::fs::write(&key.0, SECRET).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args([
-                "gateway",
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                upstream,
-                "--key-file",
-                key.0.to_str().unwrap(),
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["fields"]["message"] == "listening" {
-                        let _ = tx.send(
-                            v["fields"]["addr"]
-                                .as_str()
-                                .unwrap()
-                                .parse::<SocketAddr>()
-                                .unwrap(),
-                        );
-                    }
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("gateway did not start: {:?}", logs.lock().unwrap())
-            });
-        Gateway {
-            child,
-            addr,
-            logs,
-            _key: key,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn logs(&self) -> Vec<String> {
-        self.logs.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A request through `gw` with an optional token and key.
 async fn send(
