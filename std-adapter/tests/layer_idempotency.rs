@@ -356,7 +356,10 @@ async fn a_client_that_goes_away_does_not_cancel_the_claimed_request() {
         if r.0 != StatusCode::CONFLICT {
             break r;
         }
-        assert!(tokio::time::Instant::now() < end, "the key stayed in flight");
+        assert!(
+            tokio::time::Instant::now() < end,
+            "the key stayed in flight"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(
