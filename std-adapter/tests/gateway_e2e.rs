@@ -4,7 +4,7 @@
 mod gateway_support;
 mod http_support;
 
-use std::{process::Command, time::Duration};
+use std::{process::Command, sync::Arc, time::Duration};
 
 use gateway_support::Gateway;
 use http_support::{now, token, token_for, until, Upstream};
