@@ -66,11 +66,13 @@ async fn branches(up: &Upstream, gw: &Gateway) {
     let client = Client::new();
     let t = token_for("alice");
 
-    let health = client.get(gw.url("/healthz")).send().await.unwrap();
-    assert_eq!(
-        (health.status(), health.text().await.unwrap()),
-        (StatusCode::OK, "ok\n".to_owned())
-    );
+    for (path, body) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        let res = client.get(gw.admin_url(path)).send().await.unwrap();
+        assert_eq!(
+            (res.status(), res.text().await.unwrap()),
+            (StatusCode::OK, body.to_owned())
+        );
+    }
 
     // Authentication first: no token is 401 even without a key.
     let res = send(&client, gw, Method::POST, "/orders", None, None, "").await;
@@ -272,7 +274,7 @@ async fn branches(up: &Upstream, gw: &Gateway) {
 #[tokio::test]
 async fn in_memory_gateway_branches() {
     let up = Upstream::start().await;
-    let gw = Gateway::start(&up.url(), &[]);
+    let gw = Gateway::start(&up.url(), &["--admin-listen", "127.0.0.1:0"]);
     branches(&up, &gw).await;
     let logs = gw.logs();
     assert!(
@@ -290,7 +292,10 @@ async fn in_memory_gateway_branches() {
 async fn redis_gateway_branches() {
     let redis = RedisServer::start().unwrap();
     let up = Upstream::start().await;
-    let gw = Gateway::start(&up.url(), &["--redis", &redis.url()]);
+    let gw = Gateway::start(
+        &up.url(),
+        &["--redis", &redis.url(), "--admin-listen", "127.0.0.1:0"],
+    );
     branches(&up, &gw).await;
     assert!(gw.logs().iter().any(|l| l.contains("\"store\":\"redis\"")));
 }

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{keys::RingArgs, policy::PolicyArgs, Failure};
 use crate::{
-    gateway::{self, Proxy, Upstream},
+    gateway::{self, Forwarding, Limits, Metered, Metrics, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
     store::{
         memory::MemoryStore,
@@ -19,10 +19,10 @@ use crate::{
 #[derive(Args, Debug)]
 pub(crate) struct GatewayArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", env = "TESSERA_LISTEN")]
     listen: SocketAddr,
     /// Where requests go, e.g. http://127.0.0.1:9000.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "TESSERA_UPSTREAM")]
     upstream: String,
     #[command(flatten)]
     keys: RingArgs,
@@ -33,27 +33,78 @@ pub(crate) struct GatewayArgs {
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
     /// How long a completed response is replayed, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600, env = "TESSERA_TTL")]
     ttl: u64,
     /// Records the in-memory window holds (without --redis).
-    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 65_536,
+        env = "TESSERA_CAPACITY"
+    )]
     capacity: usize,
     /// Largest request body, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, env = "TESSERA_MAX_BODY_BYTES")]
     max_body_bytes: usize,
     /// How long the upstream has to answer in full, body included. Past it the
     /// client gets 504 and the key keeps that unknown outcome (never re-run).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "TESSERA_UPSTREAM_TIMEOUT"
+    )]
     upstream_timeout: u64,
     /// Largest response body kept for replay. A larger one still reaches the
     /// first client; retries get 502 `response-not-stored`.
-    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, env = "TESSERA_MAX_RESPONSE_BYTES")]
     max_response_bytes: usize,
     /// Also replay this response header (repeatable); Content-Type, Location,
     /// ETag, Last-Modified, Cache-Control and the other representation headers
     /// always are.
-    #[arg(long = "replay-header", value_name = "NAME")]
+    #[arg(
+        long = "replay-header",
+        value_name = "NAME",
+        env = "TESSERA_REPLAY_HEADERS",
+        value_delimiter = ','
+    )]
     replay_headers: Vec<http::HeaderName>,
+    /// Admin listener for /healthz, /readyz and /metrics (off without it).
+    #[arg(long, value_name = "ADDR", env = "TESSERA_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
+    /// Close connections that have not sent complete request headers by then.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10,
+        env = "TESSERA_HEADER_TIMEOUT"
+    )]
+    header_timeout: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        env = "TESSERA_MAX_CONNECTIONS"
+    )]
+    max_connections: usize,
+    /// On SIGTERM or SIGINT: stop accepting, then give requests in flight and
+    /// their claims this long to finish before exiting.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "TESSERA_SHUTDOWN_TIMEOUT"
+    )]
+    shutdown_timeout: u64,
+    /// Keep client-sent X-Forwarded-For / Forwarded (only behind a trusted
+    /// proxy); by default they are replaced with the client's address.
+    #[arg(long, env = "TESSERA_TRUST_FORWARDED")]
+    trust_forwarded: bool,
+    /// Remove Authorization before forwarding; the upstream reads the verified
+    /// subject from Tessera-Subject.
+    #[arg(long, env = "TESSERA_STRIP_AUTHORIZATION")]
+    strip_authorization: bool,
 }
 
 /// Time after the upstream deadline for storing the outcome (a store that is
@@ -77,7 +128,13 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
         ));
     }
     let upstream_timeout = Duration::from_secs(args.upstream_timeout);
-    let proxy = Proxy::new(upstream, args.max_body_bytes, upstream_timeout);
+    let metrics = Metrics::default();
+    let proxy = Proxy::new(upstream, args.max_body_bytes, upstream_timeout)
+        .forwarding(Forwarding {
+            trust_forwarded: args.trust_forwarded,
+            strip_authorization: args.strip_authorization,
+        })
+        .observe(metrics.upstream());
     let config = StoreConfig {
         ttl: Duration::from_secs(args.ttl),
         lease: upstream_timeout.saturating_add(SETTLE_MARGIN),
@@ -92,7 +149,7 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
             None => {
                 let store = MemoryStore::new(args.capacity, config)
                     .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
-                serve(args, auth, proxy, store, "memory").await
+                serve(args, auth, proxy, store, metrics, "memory").await
             }
             Some(url) => {
                 let redis = RedisConfig {
@@ -102,7 +159,7 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
                 let store = RedisStore::connect(url, redis)
                     .await
                     .map_err(|e| Failure(format!("--redis {url}: {e}")))?;
-                serve(args, auth, proxy, store, "redis").await
+                serve(args, auth, proxy, store, metrics, "redis").await
             }
         }
     })
@@ -113,10 +170,12 @@ async fn serve<St: IdempotencyStore>(
     auth: BearerAuthLayer,
     proxy: Proxy,
     store: St,
+    metrics: Metrics,
     kind: &'static str,
 ) -> Result<(), Failure> {
+    let store = Arc::new(Metered::new(store, &metrics));
     let idempotency = args.replay_headers.iter().fold(
-        IdempotencyLayer::new(Arc::new(store))
+        IdempotencyLayer::new(Arc::clone(&store))
             .max_request_bytes(args.max_body_bytes)
             .max_stored_body(args.max_response_bytes),
         |layer, name| layer.replay_header(name.clone()),
@@ -127,12 +186,40 @@ async fn serve<St: IdempotencyStore>(
     let addr = listener
         .local_addr()
         .map_err(|e| Failure(format!("--listen {}: {e}", args.listen)))?;
+    if let Some(admin) = args.admin_listen {
+        let admin_listener = tokio::net::TcpListener::bind(admin)
+            .await
+            .map_err(|e| Failure(format!("--admin-listen {admin}: {e}")))?;
+        let admin_addr = admin_listener
+            .local_addr()
+            .map_err(|e| Failure(format!("--admin-listen {admin}: {e}")))?;
+        tracing::info!(addr = %admin_addr, "admin listening");
+        let admin_app = gateway::admin_router(Arc::clone(&store), metrics.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(admin_listener, admin_app).await {
+                tracing::error!(error = %e, "admin listener failed");
+            }
+        });
+    }
     tracing::info!(%addr, upstream = args.upstream, store = kind, "listening");
-    let app = gateway::router(auth, idempotency, proxy);
-    gateway::serve(listener, app, gateway::shutdown_signal())
+    let claims = idempotency.tasks();
+    let app = gateway::router(auth, idempotency, proxy, metrics);
+    let limits = Limits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: args.max_connections,
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+    };
+    let finished = gateway::serve(listener, app, limits, claims, gateway::shutdown_signal())
         .await
         .map_err(|e| Failure(format!("server: {e}")))?;
-    tracing::info!("stopped");
+    if finished {
+        tracing::info!("stopped");
+    } else {
+        tracing::warn!(
+            shutdown_timeout = args.shutdown_timeout,
+            "stopped with requests still running; their keys answer 409, then 502 outcome unknown"
+        );
+    }
     Ok(())
 }
 

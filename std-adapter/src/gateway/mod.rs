@@ -3,71 +3,137 @@
 //! Requests pass the [bearer layer](crate::layer::auth) first (so a bad token
 //! is `401` before anything else), then the
 //! [idempotency layer](crate::layer::idempotency), then the [`Proxy`] to the
-//! upstream. `GET /healthz` is answered by the gateway itself. Each request is
-//! logged once, as a structured `tracing` event.
+//! upstream. The main listener serves no path of its own: everything goes
+//! upstream. Health, readiness and metrics are on a separate admin listener
+//! ([`admin_router`]). Each request is logged once, as a structured `tracing`
+//! event with its request id, subject and outcome.
 
+mod metrics;
 mod proxy;
+mod serve;
 
-use std::{future::Future, io, time::Instant};
+use std::{sync::Arc, time::Instant};
 
 use axum::{
-    body::Body, extract::Request, middleware::Next, response::Response, routing::get, Router,
+    body::Body,
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+    routing::get,
+    Router,
 };
-use tokio::net::TcpListener;
+use http::{HeaderValue, StatusCode};
 use tower::ServiceBuilder;
 
-pub use proxy::{Proxy, Upstream, UpstreamError};
+pub use metrics::{Metered, Metrics};
+pub use proxy::{Forwarding, Peer, Proxy, Upstream, UpstreamError, REQUEST_ID, TESSERA_SUBJECT};
+pub use serve::{serve, Limits};
 
 use crate::{
     layer::{
-        auth::BearerAuthLayer, idempotency::IdempotencyLayer, idempotency::IDEMPOTENT_REPLAYED,
+        auth::{BearerAuthLayer, VerifiedToken},
+        idempotency::{IdempotencyLayer, Outcome, IDEMPOTENT_REPLAYED},
     },
     store::IdempotencyStore,
 };
 
-/// The gateway's routes: `/healthz`, and everything else through the layers to
-/// the upstream.
+/// The main listener's routes: everything through the layers to the upstream.
 pub fn router<St: IdempotencyStore>(
     auth: BearerAuthLayer,
     idempotency: IdempotencyLayer<St>,
     proxy: Proxy,
+    metrics: Metrics,
 ) -> Router {
     let proxied = ServiceBuilder::new()
         .layer(auth)
         .layer(idempotency)
         .service(proxy);
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
         .fallback_service(proxied)
-        .layer(axum::middleware::from_fn(log))
+        .layer(axum::middleware::from_fn_with_state(metrics, observe))
 }
 
-async fn log(req: Request, next: Next) -> Response<Body> {
+/// The admin listener: `/healthz` (the process answers), `/readyz` (the store
+/// answers too; `503` otherwise) and `/metrics` (Prometheus text).
+pub fn admin_router<St: IdempotencyStore>(store: Arc<St>, metrics: Metrics) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || async move {
+                match store.ready().await {
+                    Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+                    Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}\n")),
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(
+                        http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
+            }),
+        )
+}
+
+/// A request id the client may choose: 1–128 visible ASCII characters.
+fn client_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=128).contains(&bytes.len()) && bytes.iter().all(|b| (0x21..0x7F).contains(b))
+}
+
+/// A fresh request id: 16 random bytes in hex.
+fn new_request_id() -> HeaderValue {
+    let mut raw = [0u8; 16];
+    // Without OS randomness the id is only less unique, never a security issue.
+    let _ = getrandom::fill(&mut raw);
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    HeaderValue::from_str(&hex).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// Sets the request id (upstream and response), then logs and counts the
+/// request once it is answered.
+async fn observe(State(metrics): State<Metrics>, mut req: Request, next: Next) -> Response<Body> {
     let start = Instant::now();
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .filter(|v| client_request_id(v))
+        .cloned()
+        .unwrap_or_else(new_request_id);
+    req.headers_mut().insert(REQUEST_ID, id.clone());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
+    let outcome = match res.extensions().get::<Outcome>() {
+        Some(outcome) => outcome.name(),
+        None if res.status() == StatusCode::UNAUTHORIZED => Outcome::Unauthorized.name(),
+        None => Outcome::Pass.name(),
+    };
+    metrics.request(outcome);
+    let subject = res
+        .extensions()
+        .get::<VerifiedToken>()
+        .and_then(VerifiedToken::sub)
+        .unwrap_or("");
     tracing::info!(
+        request_id = id.to_str().unwrap_or(""),
+        subject,
         %method,
         path,
         status = res.status().as_u16(),
+        outcome,
         replayed = res.headers().contains_key(IDEMPOTENT_REPLAYED),
         micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
         "request"
     );
+    res.headers_mut().insert(REQUEST_ID, id);
     res
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then finishes the
-/// requests in progress.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -16,7 +16,8 @@ use std::{
 use axum::body::Body;
 use bytes::Bytes;
 use http::{
-    header, uri::PathAndQuery, HeaderMap, HeaderName, Request, Response, StatusCode, Uri, Version,
+    header, uri::PathAndQuery, HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode,
+    Uri, Version,
 };
 use http_body::Frame;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -24,10 +25,13 @@ use hyper_util::{
     client::legacy::{connect::HttpConnector, Client},
     rt::TokioExecutor,
 };
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
 use crate::layer::{
+    announced_over,
+    auth::VerifiedToken,
     idempotency::Delivery,
     problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE},
 };
@@ -122,14 +126,39 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove(header::UPGRADE);
 }
 
-/// The proxy service: method, path, query, headers (minus hop-by-hop) and
-/// body go upstream unchanged; the response streams back.
+/// The header that tells the upstream which subject the gateway verified.
+pub const TESSERA_SUBJECT: HeaderName = HeaderName::from_static("tessera-subject");
+/// The request id: passed through when the client sends a valid one, else made.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The client's address, put into request extensions by [`super::serve`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer(pub std::net::SocketAddr);
+
+/// What the upstream is told beyond the request itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Keep client-sent `X-Forwarded-For` / `Forwarded` (a trusted proxy in
+    /// front); otherwise they are replaced by the gateway's own.
+    pub trust_forwarded: bool,
+    /// Remove `Authorization` before forwarding (the upstream trusts
+    /// `Tessera-Subject` instead of seeing the token).
+    pub strip_authorization: bool,
+}
+
+/// The proxy service: method, path, query, end-to-end headers and body go
+/// upstream; `Host` is the upstream's, `Tessera-Subject` the verified `sub`
+/// (client copies removed), `X-Forwarded-For` the client's address, and
+/// `X-Request-Id` set; the response streams back.
 #[derive(Clone, Debug)]
 pub struct Proxy {
     client: Client<HttpConnector, Full<Bytes>>,
     upstream: Upstream,
     max_body: usize,
     timeout: Duration,
+    forwarding: Forwarding,
+    latency: Option<Histogram>,
 }
 
 impl Proxy {
@@ -146,11 +175,64 @@ impl Proxy {
             upstream,
             max_body,
             timeout,
+            forwarding: Forwarding::default(),
+            latency: None,
+        }
+    }
+
+    /// The same proxy, timing each upstream exchange (to the response head or
+    /// the failure) into `latency`.
+    pub fn observe(self, latency: Histogram) -> Self {
+        Proxy {
+            latency: Some(latency),
+            ..self
+        }
+    }
+
+    /// The same proxy with `forwarding`.
+    pub fn forwarding(self, forwarding: Forwarding) -> Self {
+        Proxy { forwarding, ..self }
+    }
+
+    /// Rewrites the headers the upstream may trust: nothing the client sent
+    /// under those names survives unless configured.
+    fn upstream_headers(&self, headers: &mut HeaderMap, extensions: &http::Extensions) {
+        strip_hop_by_hop(headers);
+        // The client's `Host` (or an absolute-form authority) never reaches
+        // the upstream: the client sets `Host` from the upstream URI.
+        headers.remove(header::HOST);
+        headers.remove(TESSERA_SUBJECT);
+        if let Some(sub) = extensions
+            .get::<VerifiedToken>()
+            .and_then(VerifiedToken::sub)
+            .and_then(|s| HeaderValue::from_str(s).ok())
+        {
+            headers.insert(TESSERA_SUBJECT, sub);
+        }
+        if self.forwarding.strip_authorization {
+            headers.remove(header::AUTHORIZATION);
+        }
+        if !self.forwarding.trust_forwarded {
+            headers.remove(X_FORWARDED_FOR);
+            headers.remove(header::FORWARDED);
+        }
+        if let Some(Peer(addr)) = extensions.get::<Peer>() {
+            let ip = addr.ip().to_string();
+            let joined = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+                Some(before) => format!("{before}, {ip}"),
+                None => ip,
+            };
+            if let Ok(value) = HeaderValue::from_str(&joined) {
+                headers.insert(X_FORWARDED_FOR, value);
+            }
         }
     }
 
     async fn forward(self, req: Request<Body>) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
+        if announced_over(&parts.headers, self.max_body) {
+            return BODY_TOO_LARGE.response();
+        }
         let body = match Limited::new(body, self.max_body).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.is::<LengthLimitError>() => return BODY_TOO_LARGE.response(),
@@ -159,35 +241,39 @@ impl Proxy {
         let Ok(uri) = self.upstream.target(parts.uri.path_and_query()) else {
             return BODY_UNREADABLE.response();
         };
-        strip_hop_by_hop(&mut parts.headers);
+        self.upstream_headers(&mut parts.headers, &parts.extensions);
         parts.uri = uri;
         parts.version = Version::HTTP_11;
         let out = Request::from_parts(parts, Full::new(body));
-        let deadline = Instant::now() + self.timeout;
-        let (mut res, delivery) =
-            match tokio::time::timeout_at(deadline, self.client.request(out)).await {
-                Ok(Ok(res)) => {
-                    let (mut parts, body) = res.into_parts();
-                    strip_hop_by_hop(&mut parts.headers);
-                    let body = Deadline {
-                        body,
-                        at: Box::pin(tokio::time::sleep_until(deadline)),
-                    };
-                    return Response::from_parts(parts, Body::new(body));
-                }
-                Ok(Err(e)) if e.is_connect() => {
-                    tracing::warn!(error = %e, "upstream unreachable");
-                    (UNREACHABLE.response(), Delivery::NotSent)
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "upstream failed after the request was sent");
-                    (NO_ANSWER.response(), Delivery::Unknown)
-                }
-                Err(_) => {
-                    tracing::warn!(timeout_ms = self.timeout.as_millis(), "upstream timed out");
-                    (TIMED_OUT.response(), Delivery::Unknown)
-                }
-            };
+        let start = Instant::now();
+        let deadline = start + self.timeout;
+        let answer = tokio::time::timeout_at(deadline, self.client.request(out)).await;
+        if let Some(latency) = &self.latency {
+            latency.observe(start.elapsed().as_secs_f64());
+        }
+        let (mut res, delivery) = match answer {
+            Ok(Ok(res)) => {
+                let (mut parts, body) = res.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                let body = Deadline {
+                    body,
+                    at: Box::pin(tokio::time::sleep_until(deadline)),
+                };
+                return Response::from_parts(parts, Body::new(body));
+            }
+            Ok(Err(e)) if e.is_connect() => {
+                tracing::warn!(error = %e, "upstream unreachable");
+                (UNREACHABLE.response(), Delivery::NotSent)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "upstream failed after the request was sent");
+                (NO_ANSWER.response(), Delivery::Unknown)
+            }
+            Err(_) => {
+                tracing::warn!(timeout_ms = self.timeout.as_millis(), "upstream timed out");
+                (TIMED_OUT.response(), Delivery::Unknown)
+            }
+        };
         res.extensions_mut().insert(delivery);
         res
     }

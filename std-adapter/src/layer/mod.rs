@@ -32,6 +32,18 @@ pub(crate) mod problem;
 
 use std::{future::Future, pin::Pin};
 
+use http::{header, HeaderMap};
+
+/// Whether the request announces a body over `limit` bytes (`Content-Length`),
+/// so it can be refused before any of it is read.
+pub(crate) fn announced_over(headers: &HeaderMap, limit: usize) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|len| len > limit as u64)
+}
+
 /// The boxed future the layers' services return.
 pub type ResponseFuture<E> =
     Pin<Box<dyn Future<Output = Result<http::Response<axum::body::Body>, E>> + Send>>;

@@ -106,6 +106,12 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// against `max_response_bytes` before spending the ticket on it.
     fn config(&self) -> &StoreConfig;
 
+    /// Whether the store answers now (for readiness checks). The in-memory
+    /// store always does.
+    fn ready(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+
     /// Claims `(scope, key)` or says why not.
     fn begin(
         &self,

@@ -22,6 +22,8 @@ use super::http_support::SECRET;
 pub struct Gateway {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The admin listener, when started with `--admin-listen`.
+    pub admin: Option<SocketAddr>,
     logs: Arc<Mutex<Vec<String>>>,
     _key: KeyFile,
 }
@@ -38,6 +40,11 @@ impl Gateway {
     /// Starts a gateway on a free port; `extra` adds flags (`--redis`, `--ttl`, ...).
     /// Blocks until the gateway logs its address.
     pub fn start(upstream: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(upstream, extra, &[])
+    }
+
+    /// [`Gateway::start`] with extra environment variables.
+    pub fn start_with_env(upstream: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let key = KeyFile(
@@ -55,6 +62,7 @@ impl Gateway {
                 key.0.to_str().unwrap(),
             ])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -67,31 +75,41 @@ impl Gateway {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["fields"]["message"] == "listening" {
-                        let _ = tx.send(
-                            v["fields"]["addr"]
-                                .as_str()
-                                .unwrap()
-                                .parse::<SocketAddr>()
-                                .unwrap(),
-                        );
+                    let message = v["fields"]["message"].as_str().unwrap_or("");
+                    if message == "listening" || message == "admin listening" {
+                        let addr = v["fields"]["addr"].as_str().unwrap().parse().unwrap();
+                        let _ = tx.send((message == "admin listening", addr));
                     }
                 }
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("gateway did not start: {:?}", logs.lock().unwrap())
-            });
+        let mut admin = None;
+        let addr = loop {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok((true, addr)) => admin = Some(addr),
+                Ok((false, addr)) => break addr,
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("gateway did not start: {:?}", logs.lock().unwrap())
+                }
+            }
+        };
         Gateway {
             child,
             addr,
+            admin,
             logs,
             _key: key,
         }
+    }
+
+    /// A URL on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!(
+            "http://{}{path}",
+            self.admin.expect("started with --admin-listen")
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

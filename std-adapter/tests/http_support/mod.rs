@@ -106,6 +106,11 @@ async fn answer(State(hits): State<Arc<AtomicUsize>>, req: Request) -> Response 
         "authorization": parts.headers.contains_key(header::AUTHORIZATION),
         "x_custom": parts.headers.get("x-custom").and_then(|v| v.to_str().ok()),
         "connection_named": parts.headers.contains_key("x-hop"),
+        "host": parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        "tessera_subject": parts.headers.get("tessera-subject").and_then(|v| v.to_str().ok()),
+        "x_forwarded_for": parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        "forwarded": parts.headers.get("forwarded").and_then(|v| v.to_str().ok()),
+        "x_request_id": parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()),
     });
     Response::builder()
         .status(StatusCode::CREATED)

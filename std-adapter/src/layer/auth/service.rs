@@ -110,9 +110,14 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         match self.policy.authenticate(req.headers()) {
             Ok(token) => {
-                req.extensions_mut().insert(token);
+                req.extensions_mut().insert(token.clone());
                 let fut = self.inner.call(req);
-                Box::pin(async move { Ok(fut.await?.map(Body::new)) })
+                Box::pin(async move {
+                    let mut res = fut.await?.map(Body::new);
+                    // Outer layers (logs, metrics) learn whom the request was for.
+                    res.extensions_mut().insert(token);
+                    Ok(res)
+                })
             }
             Err(refusal) => {
                 let invalid = match refusal {

@@ -3,6 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use http::HeaderName;
+use tokio_util::task::TaskTracker;
 use tower_layer::Layer;
 
 use super::service::Idempotency;
@@ -22,6 +23,7 @@ pub(crate) struct Settings {
 pub struct IdempotencyLayer<St> {
     store: Arc<St>,
     settings: Arc<Settings>,
+    tasks: TaskTracker,
 }
 
 impl<St> Clone for IdempotencyLayer<St> {
@@ -29,6 +31,7 @@ impl<St> Clone for IdempotencyLayer<St> {
         IdempotencyLayer {
             store: Arc::clone(&self.store),
             settings: Arc::clone(&self.settings),
+            tasks: self.tasks.clone(),
         }
     }
 }
@@ -48,7 +51,15 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
         IdempotencyLayer {
             store,
             settings: Arc::new(settings),
+            tasks: TaskTracker::new(),
         }
+    }
+
+    /// The tasks that carry claimed requests to their end. On shutdown, stop
+    /// taking requests, then `close()` and `wait()` on it so that every claim
+    /// is settled before the process exits.
+    pub fn tasks(&self) -> TaskTracker {
+        self.tasks.clone()
     }
 
     /// Whether a POST or PATCH without `Idempotency-Key` is refused with `400`
@@ -93,6 +104,11 @@ impl<S, St> Layer<S> for IdempotencyLayer<St> {
     type Service = Idempotency<S, St>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Idempotency::new(inner, Arc::clone(&self.store), Arc::clone(&self.settings))
+        Idempotency::new(
+            inner,
+            Arc::clone(&self.store),
+            Arc::clone(&self.settings),
+            self.tasks.clone(),
+        )
     }
 }

@@ -72,6 +72,6 @@ mod service;
 
 pub use key::{IDEMPOTENCY_KEY, MAX_KEY_LEN};
 pub use layer::IdempotencyLayer;
-pub use outcome::Delivery;
+pub use outcome::{Delivery, Outcome};
 pub use replay::{IDEMPOTENT_REPLAYED, ORIGINAL_STATUS};
 pub use service::Idempotency;

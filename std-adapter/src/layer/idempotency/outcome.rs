@@ -43,3 +43,63 @@ pub(super) const HANDLER_FAILED: Problem = Problem::new(
     "upstream-outcome-unknown",
     "The request failed without an answer and may have been carried out",
 );
+
+/// What the layer decided for a request, put into every response it answers
+/// (`res.extensions().get::<Outcome>()`), for metrics and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// No claim needed (another method, or no key where keys are optional).
+    Pass,
+    /// Claimed, run, and its response stored.
+    Fresh,
+    /// Claimed and run; a complete refusal (`429`, `5xx`, nothing sent), key released.
+    Released,
+    /// Claimed; the work may have happened with no complete answer. Stored.
+    UpstreamUnknown,
+    /// The stored response of an earlier run.
+    Replay,
+    /// The same key is running.
+    InFlight,
+    /// The same key's lease ran out unsettled.
+    Abandoned,
+    /// The same key for another request.
+    Mismatch,
+    /// No room for another record.
+    Full,
+    /// Stamp outside what the store can vouch for.
+    Stale,
+    /// The store could not answer.
+    StoreUnavailable,
+    /// No `Idempotency-Key` where one is required.
+    MissingKey,
+    /// A malformed key, an unreadable or oversized body, a token without `sub`.
+    BadRequest,
+    /// No verified token reached the layer.
+    Unauthorized,
+    /// A method outside the seven served.
+    Method,
+}
+
+impl Outcome {
+    /// The label used in metrics (`tessera_requests_total{outcome=...}`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fresh => "fresh",
+            Outcome::Released => "released",
+            Outcome::UpstreamUnknown => "upstream_unknown",
+            Outcome::Replay => "replay",
+            Outcome::InFlight => "in_flight",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Mismatch => "mismatch",
+            Outcome::Full => "full",
+            Outcome::Stale => "stale",
+            Outcome::StoreUnavailable => "store_unavailable",
+            Outcome::MissingKey => "missing_key",
+            Outcome::BadRequest => "bad_request",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Method => "method",
+        }
+    }
+}

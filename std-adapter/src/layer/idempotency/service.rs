@@ -14,16 +14,18 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
+use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use super::{
     key,
     layer::Settings,
-    outcome::{Delivery, ABANDONED, BROKEN_RESPONSE, HANDLER_FAILED},
+    outcome::{Delivery, Outcome, ABANDONED, BROKEN_RESPONSE, HANDLER_FAILED},
     replay,
 };
 use crate::{
     layer::{
+        announced_over,
         auth::{service::unauthorized, VerifiedToken},
         problem::{Problem, BODY_TOO_LARGE, BODY_UNREADABLE},
         ResponseFuture,
@@ -68,6 +70,11 @@ const METHOD: Problem = Problem::new(
     "method-not-implemented",
     "Only GET, HEAD, OPTIONS, POST, PUT, PATCH and DELETE are served (methods are case-sensitive)",
 );
+const FULL: Problem = Problem::new(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "idempotency-store-full",
+    "No room to remember another Idempotency-Key now",
+);
 const LOST: Problem = Problem::new(
     StatusCode::INTERNAL_SERVER_ERROR,
     "idempotency-task-lost",
@@ -79,6 +86,7 @@ pub struct Idempotency<S, St> {
     inner: S,
     store: Arc<St>,
     settings: Arc<Settings>,
+    tasks: TaskTracker,
 }
 
 impl<S: Clone, St> Clone for Idempotency<S, St> {
@@ -87,16 +95,23 @@ impl<S: Clone, St> Clone for Idempotency<S, St> {
             inner: self.inner.clone(),
             store: Arc::clone(&self.store),
             settings: Arc::clone(&self.settings),
+            tasks: self.tasks.clone(),
         }
     }
 }
 
 impl<S, St> Idempotency<S, St> {
-    pub(crate) fn new(inner: S, store: Arc<St>, settings: Arc<Settings>) -> Self {
+    pub(crate) fn new(
+        inner: S,
+        store: Arc<St>,
+        settings: Arc<Settings>,
+        tasks: TaskTracker,
+    ) -> Self {
         Idempotency {
             inner,
             store,
             settings,
+            tasks,
         }
     }
 }
@@ -124,12 +139,15 @@ where
         // The ready service runs this request; the fresh clone waits for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(run(
-            inner,
+        let (store, settings, tasks) = (
             Arc::clone(&self.store),
             Arc::clone(&self.settings),
-            req.map(Body::new),
-        ))
+            self.tasks.clone(),
+        );
+        Box::pin(async move {
+            let (outcome, res) = run(inner, store, settings, tasks, req.map(Body::new)).await?;
+            Ok(marked(outcome, res))
+        })
     }
 }
 
@@ -148,8 +166,15 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn unavailable(settings: &Settings) -> Response<Body> {
-    let mut res = UNAVAILABLE.response();
+/// `res` with the layer's decision in its extensions.
+fn marked(outcome: Outcome, mut res: Response<Body>) -> Response<Body> {
+    res.extensions_mut().insert(outcome);
+    res
+}
+
+/// A `503` that says when to come back.
+fn unavailable(problem: &Problem, settings: &Settings) -> Response<Body> {
+    let mut res = problem.response();
     let after = settings.retry_after;
     let secs = after
         .as_secs()
@@ -179,8 +204,9 @@ async fn run<S, St, ResBody>(
     inner: S,
     store: Arc<St>,
     settings: Arc<Settings>,
+    tasks: TaskTracker,
     req: Request<Body>,
-) -> Result<Response<Body>, S::Error>
+) -> Result<(Outcome, Response<Body>), S::Error>
 where
     S: Service<Request<Body>, Response = Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
@@ -190,26 +216,30 @@ where
     ResBody::Error: Into<BoxError>,
 {
     if !served(req.method()) {
-        return Ok(METHOD.response());
+        return Ok((Outcome::Method, METHOD.response()));
     }
     if !matches!(*req.method(), Method::POST | Method::PATCH) {
-        return pass(inner, req).await;
+        return Ok((Outcome::Pass, pass(inner, req).await?));
     }
     let key = key::parse(req.headers());
     if matches!(key, Ok(None)) && !settings.require_key {
-        return pass(inner, req).await;
+        return Ok((Outcome::Pass, pass(inner, req).await?));
     }
     let Some(token) = req.extensions().get::<VerifiedToken>().cloned() else {
-        return Ok(unauthorized(false));
+        return Ok((Outcome::Unauthorized, unauthorized(false)));
     };
     let Some(scope) = token.sub() else {
-        return Ok(NO_SUBJECT.response());
+        return Ok((Outcome::BadRequest, NO_SUBJECT.response()));
     };
     let key = match key {
         Ok(Some(key)) => key,
-        Ok(None) => return Ok(MISSING_KEY.response()),
-        Err(e) => return Ok(e.problem().response()),
+        Ok(None) => return Ok((Outcome::MissingKey, MISSING_KEY.response())),
+        Err(e) => return Ok((Outcome::BadRequest, e.problem().response())),
     };
+    // Refused before reading, so `Expect: 100-continue` gets 413, not 100.
+    if announced_over(req.headers(), settings.max_request_bytes) {
+        return Ok((Outcome::BadRequest, BODY_TOO_LARGE.response()));
+    }
 
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, settings.max_request_bytes)
@@ -217,8 +247,10 @@ where
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return Ok(BODY_TOO_LARGE.response()),
-        Err(_) => return Ok(BODY_UNREADABLE.response()),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return Ok((Outcome::BadRequest, BODY_TOO_LARGE.response()))
+        }
+        Err(_) => return Ok((Outcome::BadRequest, BODY_UNREADABLE.response())),
     };
     let target = parts
         .uri
@@ -247,15 +279,20 @@ where
     }
     let ticket = match begun {
         Ok(Begin::Fresh(ticket)) => ticket,
-        Ok(Begin::Replay(stored)) => return Ok(replay::response(stored)),
-        Ok(Begin::InFlight) => return Ok(IN_FLIGHT.response()),
-        Ok(Begin::Abandoned) => return Ok(replay::marked(ABANDONED.response())),
-        Ok(Begin::Mismatch) => return Ok(MISMATCH.response()),
-        Ok(Begin::Stale) => return Ok(STALE.response()),
-        Ok(Begin::Full) => return Ok(unavailable(&settings)),
+        Ok(Begin::Replay(stored)) => return Ok((Outcome::Replay, replay::response(stored))),
+        Ok(Begin::InFlight) => return Ok((Outcome::InFlight, IN_FLIGHT.response())),
+        Ok(Begin::Abandoned) => {
+            return Ok((Outcome::Abandoned, replay::marked(ABANDONED.response())))
+        }
+        Ok(Begin::Mismatch) => return Ok((Outcome::Mismatch, MISMATCH.response())),
+        Ok(Begin::Stale) => return Ok((Outcome::Stale, STALE.response())),
+        Ok(Begin::Full) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store cannot decide");
-            return Ok(unavailable(&settings));
+            return Ok((
+                Outcome::StoreUnavailable,
+                unavailable(&UNAVAILABLE, &settings),
+            ));
         }
     };
 
@@ -264,12 +301,14 @@ where
     // outcome is stored or the key released, never left to the lease.
     let (answer, answered) = oneshot::channel();
     let req = Request::from_parts(parts, Body::from(body));
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let res = claimed(inner, &*store, &settings, ticket, req).await;
         // The caller may be gone; the outcome is settled either way.
         let _ = answer.send(res);
     });
-    answered.await.unwrap_or_else(|_| Ok(LOST.response()))
+    answered
+        .await
+        .unwrap_or_else(|_| Ok((Outcome::UpstreamUnknown, LOST.response())))
 }
 
 /// Runs the claimed request and settles its ticket: stores the response,
@@ -281,7 +320,7 @@ async fn claimed<S, St, ResBody>(
     settings: &Settings,
     ticket: St::Ticket,
     req: Request<Body>,
-) -> Result<Response<Body>, S::Error>
+) -> Result<(Outcome, Response<Body>), S::Error>
 where
     S: Service<Request<Body>, Response = Response<ResBody>>,
     St: IdempotencyStore,
@@ -299,7 +338,7 @@ where
     match res.extensions().get::<Delivery>() {
         Some(Delivery::NotSent) => {
             release(store, ticket).await;
-            return Ok(res);
+            return Ok((Outcome::Released, res));
         }
         Some(Delivery::Unknown) => {
             let (parts, body) = res.into_parts();
@@ -309,7 +348,10 @@ where
             };
             let stored = replay::stored(parts.status, &parts.headers, &bytes, &[]);
             keep(store, ticket, stored).await;
-            return Ok(Response::from_parts(parts, Body::from(bytes)));
+            return Ok((
+                Outcome::UpstreamUnknown,
+                Response::from_parts(parts, Body::from(bytes)),
+            ));
         }
         None => {}
     }
@@ -317,7 +359,7 @@ where
     if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
         // A complete refusal: the handler says it did not act; a retry may.
         release(store, ticket).await;
-        return Ok(Response::from_parts(parts, body));
+        return Ok((Outcome::Released, Response::from_parts(parts, body)));
     }
     let limit = settings
         .max_stored_body
@@ -336,16 +378,22 @@ where
                 stored
             };
             keep(store, ticket, stored).await;
-            Ok(Response::from_parts(parts, Body::from(bytes)))
+            Ok((
+                Outcome::Fresh,
+                Response::from_parts(parts, Body::from(bytes)),
+            ))
         }
         Captured::Overflow(head, rest) => {
             keep(store, ticket, replay::too_large(parts.status)).await;
             let body = stream::iter([Ok::<_, axum::Error>(head)]).chain(rest.into_data_stream());
-            Ok(Response::from_parts(parts, Body::from_stream(body)))
+            Ok((
+                Outcome::Fresh,
+                Response::from_parts(parts, Body::from_stream(body)),
+            ))
         }
         Captured::Broken => {
             keep(store, ticket, stored_problem(&BROKEN_RESPONSE)).await;
-            Ok(BROKEN_RESPONSE.response())
+            Ok((Outcome::UpstreamUnknown, BROKEN_RESPONSE.response()))
         }
     }
 }

@@ -60,6 +60,23 @@ impl Conn {
         Ok(Conn::Cluster(conn))
     }
 
+    /// `PING` within `timeout` (on a cluster, to any node): for readiness.
+    pub(super) async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+        let ping = redis::cmd("PING");
+        let reply: Result<Result<Value, RedisError>, _> = tokio::time::timeout(timeout, async {
+            match self.clone() {
+                Conn::Single(mut c) => ping.query_async(&mut c).await,
+                Conn::Cluster(mut c) => ping.query_async(&mut c).await,
+            }
+        })
+        .await;
+        match reply {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(_) => Err(StoreError::Timeout),
+        }
+    }
+
     /// Runs `script` on `key` with `args`, within `timeout`.
     pub(super) async fn invoke(
         &self,

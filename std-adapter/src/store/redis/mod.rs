@@ -223,6 +223,10 @@ impl IdempotencyStore for RedisStore {
         &self.config.store
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.conn.ping(self.config.timeout).await
+    }
+
     async fn begin(
         &self,
         req: &Request<'_>,
