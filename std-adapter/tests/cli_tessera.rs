@@ -343,3 +343,57 @@ fn a_key_ring_selects_by_kid() {
     assert_eq!(codes, ["ok", "signature", "unknown_kid"]);
     assert!(Path::new(&a).exists());
 }
+
+#[test]
+fn keygen_writes_a_private_key_of_the_right_length_and_never_overwrites() {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = Keys::new("keygen");
+    let path = keys.0.join("api.key");
+    let path = path.to_str().unwrap();
+    let out = tessera(&["keygen", "--alg", "hs384", "--out", path], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let meta = std::fs::metadata(path).unwrap();
+    assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (48, 0o600));
+    let again = tessera(&["keygen", "--out", path], b"");
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        std::fs::metadata(path).unwrap().len(),
+        48,
+        "not overwritten"
+    );
+    let token = mint(&[
+        "--key-file",
+        path,
+        "--alg",
+        "HS384",
+        "--sub",
+        "a",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(token.split('.').count(), 3);
+    assert!(!stderr(&tessera(
+        &["mint", "--key-file", path, "--alg", "HS384", "--sub", "a"],
+        b""
+    ))
+    .contains("readable by others"));
+    // Two keys in a row differ; on stdout the raw bytes.
+    let (a, b) = (tessera(&["keygen"], b""), tessera(&["keygen"], b""));
+    assert_eq!((a.stdout.len(), b.stdout.len()), (32, 32));
+    assert_ne!(a.stdout, b.stdout);
+}
+
+#[test]
+fn a_key_file_readable_by_others_draws_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = Keys::new("shared");
+    let path = keys.file("k", &[7; 32]);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tessera(&["mint", "--key-file", &path, "--sub", "a"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("readable by others (mode 644)"),
+        "{}",
+        stderr(&out)
+    );
+}

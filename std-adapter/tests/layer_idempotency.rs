@@ -501,7 +501,8 @@ async fn delivery_not_sent_releases_and_unknown_is_kept() {
 #[tokio::test]
 async fn a_claim_whose_task_dies_is_abandoned_never_run_again() {
     let config = StoreConfig {
-        lease: Duration::from_millis(300),
+        // Long enough for the panic (and its backtrace) to be reported first.
+        lease: Duration::from_secs(3),
         ..StoreConfig::default()
     };
     let store = Arc::new(MemoryStore::new(1024, config).unwrap());
@@ -538,7 +539,7 @@ async fn a_claim_whose_task_dies_is_abandoned_never_run_again() {
         StatusCode::CONFLICT,
         "still within the lease"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let after = send().await;
     assert_eq!(
         (
@@ -649,10 +650,7 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
         assert_eq!(r.0, StatusCode::CREATED);
     }
     let (i, r) = full.expect("a 1024-record store must refuse within 1100 keys");
-    assert_eq!(
-        problem(&r),
-        "tag:tessera,2026:idempotency-store-unavailable"
-    );
+    assert_eq!(problem(&r), "tag:tessera,2026:idempotency-store-full");
     assert_eq!(r.1[header::RETRY_AFTER], "2");
     assert_eq!(rig.hits(), i, "the refused request did not run");
     // Earlier keys are still replayed, not run again.

@@ -27,6 +27,7 @@ fn load_with_secret(
 ) -> Result<(Key, Vec<u8>), Failure> {
     let secret = std::fs::read(path)
         .map_err(|e| Failure(format!("cannot read key file {}: {e}", path.display())))?;
+    warn_if_shared(path);
     let key = Key::new(alg, &secret).map_err(|e| {
         Failure(format!(
             "key file {}: {e} ({alg} needs at least {} bytes, got {})",
@@ -44,17 +45,82 @@ fn load_with_secret(
     Ok((key, secret))
 }
 
+/// A key file readable by group or others is a secret on display: say so.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "tessera: warning: key file {} is readable by others (mode {:o}); chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                );
+            }
+        }
+    }
+}
+
+/// `tessera keygen`: a fresh random key for `--alg`, on stdout or into a new
+/// file created with mode 0600.
+pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut secret = vec![0u8; args.alg.output_len()];
+    getrandom::fill(&mut secret).map_err(|e| Failure(format!("no OS randomness: {e}")))?;
+    match &args.out {
+        None => std::io::stdout()
+            .write_all(&secret)
+            .map_err(|e| Failure(format!("i/o: {e}"))),
+        Some(path) => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| Failure(format!("cannot create {}: {e}", path.display())))?;
+            file.write_all(&secret)
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+        }
+    }
+}
+
+/// Arguments of `tessera keygen`.
+#[derive(Args, Debug)]
+pub(crate) struct KeygenArgs {
+    /// Algorithm the key is for (its length is the hash output: 32, 48 or 64 bytes).
+    #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg)]
+    alg: Algorithm,
+    /// Write to this new file (mode 0600; an existing file is not overwritten)
+    /// instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+}
+
 /// The keys a verifier accepts: one key file, or a ring of named keys.
 #[derive(Args, Debug)]
 pub(crate) struct RingArgs {
     /// File holding the raw key bytes.
-    #[arg(long, value_name = "PATH", required_unless_present = "keys")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "keys",
+        env = "TESSERA_KEY_FILE"
+    )]
     key_file: Option<PathBuf>,
     /// A named key for a ring (repeatable); tokens then select it by `kid`.
-    #[arg(long = "key", value_name = "KID=PATH", conflicts_with = "key_file")]
+    #[arg(
+        long = "key",
+        value_name = "KID=PATH",
+        conflicts_with = "key_file",
+        env = "TESSERA_KEYS",
+        value_delimiter = ','
+    )]
     keys: Vec<String>,
     /// Algorithm of every key.
-    #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg)]
+    #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg, env = "TESSERA_ALG")]
     alg: Algorithm,
 }
 

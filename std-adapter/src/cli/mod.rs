@@ -49,6 +49,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the authenticating, idempotent reverse proxy.
     Gateway(gateway::GatewayArgs),
+    /// Write a fresh random key (raw bytes) for `--alg`.
+    Keygen(keys::KeygenArgs),
 }
 
 /// Runs the command line and returns its exit code.
@@ -64,6 +66,7 @@ pub fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Gateway(args) => gateway::run(args),
+        Command::Keygen(args) => keys::keygen(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,13 +10,13 @@ use crate::layer::auth::BearerAuthLayer;
 #[derive(Args, Debug)]
 pub(crate) struct PolicyArgs {
     /// Required issuer.
-    #[arg(long, value_name = "I")]
+    #[arg(long, value_name = "I", env = "TESSERA_ISS")]
     iss: Option<String>,
     /// Required audience.
-    #[arg(long, value_name = "A")]
+    #[arg(long, value_name = "A", env = "TESSERA_AUD")]
     aud: Option<String>,
     /// Accepted clock skew for `exp` and `nbf`, in seconds (at most 600).
-    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    #[arg(long, value_name = "SECS", default_value_t = 0, env = "TESSERA_LEEWAY")]
     leeway: u64,
 }
 
