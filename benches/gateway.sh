@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Throughput of `tessera gateway` against nginx as a plain reverse proxy, in
+# one run, interleaved. Everything on 127.0.0.1: the example upstream, nginx
+# (2 workers, upstream keepalive), the gateway in memory and on a
+# redis-server it starts, and wrk with a Lua script giving each request its
+# own Idempotency-Key.
+#
+#   benches/gateway.sh            # 5 rounds of 10 s per case (BENCHMARKS.md)
+#   benches/gateway.sh --quick    # 1 round of 2 s per case (CI: it runs, no figures)
+#
+# Each round measures, back to back: nginx plain POSTs, fresh POSTs through
+# the in-memory gateway, fresh POSTs through the Redis gateway, and replays
+# (one completed key sent again and again). Ratios are taken within a round;
+# the summary prints their median and spread over the rounds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=5 secs=10 conns=64 threads=2
+if [ "${1:-}" = "--quick" ]; then rounds=1 secs=2 conns=16; fi
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+cargo build -q --release -p tessera-std --bin tessera --example echo_upstream
+bin=target/release
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $1" >&2; return 1
+}
+
+up=$(free_port); ngx=$(free_port); mem=$(free_port); red=$(free_port); rport=$(free_port)
+"$bin/examples/echo_upstream" "127.0.0.1:$up" 2>/dev/null & pids+=($!)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$work" >/dev/null & pids+=($!)
+
+cat >"$work/nginx.conf" <<EOF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work;
+  proxy_temp_path $work;
+  upstream app { server 127.0.0.1:$up; keepalive 64; }
+  server {
+    listen 127.0.0.1:$ngx;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+"$nginx_bin" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+
+"$bin/tessera" keygen --out "$work/key"
+gw() { "$bin/tessera" gateway --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$up" \
+  --key-file "$work/key" --capacity 2000000 "${@:2}" 2>/dev/null & pids+=($!); }
+gw "$mem"
+gw "$red" --redis "redis://127.0.0.1:$rport/"
+for p in "$up" "$ngx" "$mem" "$red" "$rport"; do wait_port "$p"; done
+
+# One token for every request: a realistic client reuses its token. The
+# quota per subject is sized above what one run sends.
+token=$("$bin/tessera" mint --key-file "$work/key" --sub bench --ttl 3600)
+
+cat >"$work/fresh.lua" <<EOF
+local counter = 0
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+init = function(args) prefix = args[1] end
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/orders", {
+    ["Authorization"] = "Bearer $token",
+    ["Idempotency-Key"] = prefix .. "-" .. tid .. "-" .. counter,
+    ["Content-Type"] = "application/json",
+  }, '{"qty":1}')
+end
+EOF
+cat >"$work/replay.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '{"qty":1}'
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Idempotency-Key"] = "replayed-key"
+wrk.headers["Content-Type"] = "application/json"
+EOF
+curl -s -o /dev/null -X POST "http://127.0.0.1:$mem/orders" -H "Authorization: Bearer $token" \
+  -H 'Idempotency-Key: replayed-key' -H 'Content-Type: application/json' -d '{"qty":1}'
+
+# `wrk` prints latency percentiles with --latency; take req/s, p50 and p99.
+measure() { # name port script round
+  local out
+  out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$work/$3" \
+    "http://127.0.0.1:$2/orders" -- "$1-r$4")
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-16s round %d: %10s req/s  p50 %8s  p99 %8s  non-2xx %s\n' "$1" "$4" "$rps" "$p50" "$p99" "${errors:-0}"
+  echo "$1 $4 $rps" >>"$work/results"
+}
+
+for r in $(seq "$rounds"); do
+  measure nginx "$ngx" fresh.lua "$r"
+  measure gateway-memory "$mem" fresh.lua "$r"
+  measure gateway-redis "$red" fresh.lua "$r"
+  measure replay-memory "$mem" replay.lua "$r"
+done
+
+python3 - "$work/results" <<'EOF'
+import sys, statistics
+rows = [l.split() for l in open(sys.argv[1])]
+by = {}
+for name, r, rps in rows:
+    by.setdefault(int(r), {})[name] = float(rps)
+def ratio(case):
+    vals = [v[case] / v["nginx"] for v in by.values()]
+    return statistics.median(vals), min(vals), max(vals)
+print()
+for case, target in [("gateway-memory", 1.0), ("gateway-redis", 0.6), ("replay-memory", 1.5)]:
+    med, lo, hi = ratio(case)
+    verdict = "met" if med >= target else "missed"
+    print(f"{case:16s} / nginx: median {med:.2f}x (spread {lo:.2f}-{hi:.2f} over {len(by)} rounds), target >= {target}x: {verdict}")
+EOF
