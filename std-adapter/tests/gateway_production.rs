@@ -110,12 +110,14 @@ async fn sigterm_settles_claims_in_flight_then_exits() {
         .unwrap()
         .success());
     assert_eq!(slow.await.unwrap().unwrap(), StatusCode::CREATED);
-    let status = tokio::task::spawn_blocking(move || gw.child.wait().unwrap());
-    let status = tokio::time::timeout(Duration::from_secs(10), status)
+    let status = tokio::task::spawn_blocking(move || (gw.child.wait().unwrap(), gw.logs()));
+    let (status, logs) = tokio::time::timeout(Duration::from_secs(10), status)
         .await
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status:?}");
+    assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
+    assert!(logs.iter().any(|l| l.contains("\"stopped\"")), "{logs:?}");
     // The claim was completed before exit: another gateway replays it.
     let other = Gateway::start(&up.url(), &["--redis", &redis.url()]);
     let res = client
