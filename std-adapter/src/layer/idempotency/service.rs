@@ -335,23 +335,30 @@ where
             return Err(e);
         }
     };
+    let limit = settings
+        .max_stored_body
+        .min(store.config().max_response_bytes);
     match res.extensions().get::<Delivery>() {
         Some(Delivery::NotSent) => {
             release(store, ticket).await;
             return Ok((Outcome::Released, res));
         }
         Some(Delivery::Unknown) => {
+            // Stored as answered; an answer too large or broken to keep is
+            // stored as the generic unknown outcome.
             let (parts, body) = res.into_parts();
-            let bytes = match capture(body, settings.max_stored_body).await {
-                Captured::Whole(bytes) => bytes,
-                _ => Bytes::new(),
+            let res = match capture(body, limit).await {
+                Captured::Whole(bytes) => {
+                    let stored = replay::stored(parts.status, &parts.headers, &bytes, &[]);
+                    keep(store, ticket, stored).await;
+                    Response::from_parts(parts, Body::from(bytes))
+                }
+                Captured::Overflow(..) | Captured::Broken => {
+                    keep(store, ticket, stored_problem(&HANDLER_FAILED)).await;
+                    HANDLER_FAILED.response()
+                }
             };
-            let stored = replay::stored(parts.status, &parts.headers, &bytes, &[]);
-            keep(store, ticket, stored).await;
-            return Ok((
-                Outcome::UpstreamUnknown,
-                Response::from_parts(parts, Body::from(bytes)),
-            ));
+            return Ok((Outcome::UpstreamUnknown, res));
         }
         None => {}
     }
@@ -361,9 +368,6 @@ where
         release(store, ticket).await;
         return Ok((Outcome::Released, Response::from_parts(parts, body)));
     }
-    let limit = settings
-        .max_stored_body
-        .min(store.config().max_response_bytes);
     match capture(body, limit).await {
         Captured::Whole(bytes) => {
             let stored = replay::stored(
