@@ -401,13 +401,15 @@ fn a_restart_floor_refuses_every_stamp_not_newer() {
 #[derive(Clone, Debug)]
 enum Op {
     /// `stamp`: 0 is the key's own stamp; others shift it (a retry with a
-    /// newer or older stamp). `keep`: `keep_until` as an offset from now
-    /// (negative: already past; `Some(i16::MIN)`: `Some(0)`).
+    /// newer or older stamp). `fixed`: the key's stamp is fixed (a client
+    /// whose clock lags), else it follows the clock. `keep`: `keep_until` as
+    /// an offset from now (negative: already past; `Some(i16::MIN)`: `Some(0)`).
     Begin {
         scope: u8,
         key: u8,
         fp: u8,
         stamp: i8,
+        fixed: bool,
         keep: Option<i16>,
     },
     Complete {
@@ -425,8 +427,8 @@ fn op() -> impl Strategy<Value = Op> {
     let stamp = prop_oneof![3 => Just(0i8), 1 => -20i8..20];
     let keep = prop_oneof![6 => Just(None), 1 => Just(Some(i16::MIN)), 2 => (-50i16..300).prop_map(Some)];
     prop_oneof![
-        6 => (0u8..3, 0u8..12, 0u8..2, stamp, keep)
-            .prop_map(|(scope, key, fp, stamp, keep)| Op::Begin { scope, key, fp, stamp, keep }),
+        6 => (0u8..3, 0u8..12, 0u8..2, stamp, any::<bool>(), keep)
+            .prop_map(|(scope, key, fp, stamp, fixed, keep)| Op::Begin { scope, key, fp, stamp, fixed, keep }),
         3 => (any::<usize>(), any::<u8>()).prop_map(|(which, value)| Op::Complete { which, value }),
         1 => any::<usize>().prop_map(|which| Op::Abort { which }),
         3 => prop_oneof![8 => 0u64..30, 1 => 100u64..5_000].prop_map(Op::Advance),
@@ -455,10 +457,13 @@ fn run_model<const N: usize>(
                 key,
                 fp,
                 stamp,
+                fixed,
                 keep,
             } => {
-                // Each key's own stamp lies a little before now.
-                let base = c.now - 10 + u64::from(key) + 7 * u64::from(scope);
+                // Each key's own stamp lies a little before the start, or
+                // before now.
+                let origin = if fixed { 1_000 } else { c.now };
+                let base = origin - 10 + u64::from(key) + 7 * u64::from(scope);
                 let keep_until = keep.map(|k| match k {
                     i16::MIN => 0,
                     k => c.now.saturating_add_signed(i64::from(k)),
