@@ -9,8 +9,7 @@ use proptest::prelude::*;
 use tessera_core::{
     conformance,
     window::{
-        one_time_request, Begin, Checked, Fingerprint, Request, TicketError, Window,
-        WindowConfig,
+        one_time_request, Begin, Checked, Fingerprint, Request, TicketError, Window, WindowConfig,
     },
     Key, KeyRing, Validation,
 };
@@ -304,7 +303,6 @@ fn one_time_requires_exp_jti_and_iat() {
     }
 }
 
-
 #[test]
 fn a_floor_lasts_only_as_long_as_the_evicted_record() {
     // Device A's records (stamp 100) are evicted by a burst from device B
@@ -360,7 +358,10 @@ fn a_floor_holds_until_the_latest_record_it_covers_ends() {
 #[test]
 fn config_refuses_a_zero_lease_or_ttl() {
     use tessera_core::window::WindowConfigError;
-    assert_eq!(WindowConfig::new(0, 100, 5), Err(WindowConfigError::ZeroLease));
+    assert_eq!(
+        WindowConfig::new(0, 100, 5),
+        Err(WindowConfigError::ZeroLease)
+    );
     assert_eq!(WindowConfig::new(10, 0, 5), Err(WindowConfigError::ZeroTtl));
     let c = WindowConfig::new(1, 1, 0).unwrap();
     assert_eq!((c.lease(), c.ttl(), c.max_skew()), (1, 1, 0));
@@ -390,7 +391,10 @@ fn a_restart_floor_refuses_every_stamp_not_newer() {
     assert_eq!(w.begin(&req("s", "at", 1, 1_000), 9_999), Begin::Stale);
     let t = fresh(&mut w, &req("s", "after", 1, 1_001), 1_001);
     w.complete(t, 3, 1_002).unwrap();
-    assert_eq!(w.begin(&req("s", "after", 1, 1_001), 1_003), Begin::Replay(3));
+    assert_eq!(
+        w.begin(&req("s", "after", 1, 1_001), 1_003),
+        Begin::Replay(3)
+    );
     // Lowering is ignored.
     w.set_restart_floor(10);
     assert_eq!(w.begin(&req("s", "at", 1, 1_000), 1_004), Begin::Stale);
@@ -425,7 +429,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let stamp = prop_oneof![3 => Just(0i8), 1 => -20i8..20];
-    let keep = prop_oneof![6 => Just(None), 1 => Just(Some(i16::MIN)), 2 => (-50i16..300).prop_map(Some)];
+    let keep =
+        prop_oneof![6 => Just(None), 1 => Just(Some(i16::MIN)), 2 => (-50i16..300).prop_map(Some)];
     prop_oneof![
         6 => (0u8..3, 0u8..12, 0u8..2, stamp, any::<bool>(), keep)
             .prop_map(|(scope, key, fp, stamp, fixed, keep)| Op::Begin { scope, key, fp, stamp, fixed, keep }),
@@ -486,7 +491,11 @@ fn run_model<const N: usize>(
                 Ok(())
             }
         };
-        prop_assert!(result.is_ok(), "step {step} ({op:?}) at {}: {result:?}", c.now);
+        prop_assert!(
+            result.is_ok(),
+            "step {step} ({op:?}) at {}: {result:?}",
+            c.now
+        );
     }
     Ok(())
 }
@@ -531,7 +540,18 @@ fn the_model_run_reaches_every_answer() {
         run_model::<8>(&ops, None, &mut tally).unwrap();
         run_model::<1>(&ops, None, &mut tally).unwrap();
     }
-    for name in ["fresh", "replay", "in_flight", "abandoned", "mismatch", "full", "stale"] {
-        assert!(tally.get(name).copied().unwrap_or(0) > 0, "{name} never answered: {tally:?}");
+    for name in [
+        "fresh",
+        "replay",
+        "in_flight",
+        "abandoned",
+        "mismatch",
+        "full",
+        "stale",
+    ] {
+        assert!(
+            tally.get(name).copied().unwrap_or(0) > 0,
+            "{name} never answered: {tally:?}"
+        );
     }
 }

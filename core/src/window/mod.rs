@@ -584,7 +584,12 @@ impl<V: Clone, const N: usize> Window<V, N> {
     /// Both buckets are full of live records: frees the slot of the settled
     /// record with the oldest stamp, if that stamp is older than `stamp` (so the
     /// request stays admissible), and raises its bucket's floor over it.
-    fn evict(&mut self, buckets: [&core::ops::Range<usize>; 2], stamp: u64, now: u64) -> Option<usize> {
+    fn evict(
+        &mut self,
+        buckets: [&core::ops::Range<usize>; 2],
+        stamp: u64,
+        now: u64,
+    ) -> Option<usize> {
         let (bucket, i, victim) = buckets
             .iter()
             .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))

@@ -145,7 +145,9 @@ impl<V: Clone + PartialEq> Model<V> {
     }
 
     fn held(&self, now: u64) -> impl Iterator<Item = &Record<V>> {
-        self.records.iter().filter(move |r| r.until > now && !r.evicted)
+        self.records
+            .iter()
+            .filter(move |r| r.until > now && !r.evicted)
     }
 
     /// What the window may answer to `req` at `now`.
