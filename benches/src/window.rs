@@ -81,11 +81,7 @@ impl<const N: usize> Tessera<N> {
     /// An empty window of `N` slots whose records live `ttl` ticks; with
     /// `ttl` below `N`, records expire before the window fills.
     pub fn with_ttl(ttl: u64) -> Self {
-        let config = WindowConfig {
-            lease: 30,
-            ttl,
-            max_skew: 60,
-        };
+        let config = WindowConfig::new(30, ttl.max(1), 60).expect("lease and TTL are at least 1");
         Tessera(Box::new(Window::new(*b"bench-secret-key", config)))
     }
 

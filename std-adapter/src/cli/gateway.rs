@@ -38,11 +38,11 @@ pub(crate) struct GatewayArgs {
     /// Records the in-memory window holds (without --redis).
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     capacity: usize,
-    /// Without --redis: refuse (409 `idempotency-key-stale`) every new key whose stamp (the
-    /// token's `iat`) is not after this time, `now` (when the gateway starts)
-    /// or Unix seconds. Records are lost on restart; with `now`, a retry of a
-    /// request that ran before it is refused instead of run again, and so is
-    /// any new key of a token issued before it.
+    /// Without --redis: refuse (409 `idempotency-key-stale`) every new key
+    /// whose stamp (the token's `iat`) is not after this time: `now` (when the
+    /// gateway starts) or Unix seconds. Records are lost on restart; with
+    /// `now`, a retry of a request that ran before it is refused instead of
+    /// run again, and so is any new key of a token issued before it.
     #[arg(long, value_name = "now|SECS", value_parser = restart_floor_ms, conflicts_with = "redis")]
     restart_floor: Option<u64>,
     /// Largest request body, in bytes.
