@@ -21,7 +21,12 @@ use tessera_core::{
 
 const SECRET: &[u8; 32] = b"host-test-secret-host-test-secr!";
 const T0: u64 = 1_764_072_000;
-const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
+// Checked at compile time: a panic in a constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(10, 600, 30) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 struct Millis<'a>(&'a Cell<u64>);
 

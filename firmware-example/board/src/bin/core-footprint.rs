@@ -15,7 +15,12 @@ use tessera_core::{
 };
 
 include!(concat!(env!("OUT_DIR"), "/footprint.rs"));
-const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+// Checked at compile time: a panic in a constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(5, 600, 30) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 

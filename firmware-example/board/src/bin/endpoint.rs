@@ -19,7 +19,12 @@ use tessera_core::{
 const WINDOW_LEN: usize = 32;
 /// The lease outlasts the longest action (a `PULSE_SECS` pulse); records
 /// live until their token's `exp` (the endpoint passes it as `keep_until`).
-const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
+// Checked at compile time: a panic in a constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(10, 600, 30) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 
