@@ -6,17 +6,43 @@
 //! # The guarantee
 //!
 //! For a given window, a `(scope, key)` is handed out as [`Begin::Fresh`] at most
-//! once while its record is live: while in flight (until `complete` or
-//! `abort`), after completion until its TTL (or `keep_until`) passes, and after
-//! an abandoned lease for as long as a completed record would have lived. When the window is full, expired records are reused first; a live,
-//! completed record is evicted only if the window then answers [`Begin::Stale`]
-//! to every later request that could map to that record's bucket whose `stamp` is not newer than
-//! the evicted record's (the IPsec anti-replay idea of RFC 4303 and RFC 6479,
-//! applied to random keys). In-flight records are never evicted. So a retry that
-//! carries the same `stamp` as its first attempt is answered from the record, or
-//! refused, and never run twice. When nothing can be evicted safely the answer is
-//! [`Begin::Full`]. The caller must send the same `stamp` on every retry (a
-//! token's `iat`, or a request time chosen once by the client).
+//! once while its record is **live**: while in flight (until `complete` or
+//! `abort`), after completion until its TTL (counted from completion) or
+//! `keep_until` passes, and after an abandoned lease for as long as a
+//! completed record would have lived (see below). Preconditions:
+//!
+//! - **every retry carries the same `stamp`** as the first attempt (a token's
+//!   `iat`, or a request time the client chose once);
+//! - the window's secret is random and private, and records are not shared
+//!   between windows (a ticket only works on the window that issued it:
+//!   [`TicketError::NotOwner`] elsewhere, even with the same secret).
+//!
+//! No precondition on how long the handler runs: a lease that runs out is an
+//! unknown outcome, never a release.
+//!
+//! **Under pressure.** When both of a key's buckets are full, expired records
+//! are reused first; a live, settled (completed or abandoned) record is evicted
+//! only if it is the oldest of the two buckets and older than the new request,
+//! and its bucket then keeps a **floor**: every request that maps to that bucket
+//! with a `stamp` not newer than the evicted record's is answered
+//! [`Begin::Stale`] until the evicted record would have ended (the IPsec
+//! anti-replay idea of RFC 4303 and RFC 6479, applied to random keys, with an
+//! end). Two floors in force in a bucket merge (the higher stamp, the later
+//! end), so a floor lasts at most as long as the longest-lived record it
+//! covers; afterwards the bucket refuses nothing. In-flight records are never
+//! evicted; when nothing can be evicted safely the answer is [`Begin::Full`].
+//! So a retry with the same `stamp` is answered from its record, or refused,
+//! and never run twice. A retry that carries a **newer** stamp than its evicted
+//! record is not covered: it may be `Fresh` again (it is a new request as far
+//! as the window can tell).
+//!
+//! **After a restart** every record is gone. [`Window::set_restart_floor`]
+//! makes a window refuse (`Stale`) every key without a record whose stamp is
+//! not newer than the floor (the restart time, or a persisted high-water mark
+//! of stamps), so nothing that ran before the restart runs again after it.
+//!
+//! [`WindowConfig::new`] refuses a zero lease (a concurrent duplicate would
+//! find the claim already abandoned) and a zero TTL (nothing would replay).
 //!
 //! # A lease that runs out is an unknown outcome, never a release
 //!
