@@ -211,12 +211,11 @@ fn session() -> Vec<Step> {
         T0 + TTL,
     );
     let future = claims_token(&current(), "app-1", T0 + 1_000, T0 + 2_000);
-    let alg_none = format!(
-        "{}.{}.",
-        b64(br#"{"alg":"none"}"#),
-        b64(payload(keys::ISSUER, "app-1", keys::AUDIENCE, T0, T0 + TTL).as_bytes())
-    );
-    let bad_base64 = format!("{}.{}*.{}", b64(br#"{"alg":"HS256","kid":"2026-11"}"#), b64(b"{}"), b64(&[0; 32]));
+    let claims = b64(payload(keys::ISSUER, "app-1", keys::AUDIENCE, T0, T0 + TTL).as_bytes());
+    let alg_none = format!("{}.{claims}.", b64(br#"{"alg":"none"}"#));
+    let alg_none_kid = format!("{}.{claims}.{}", b64(br#"{"alg":"none","kid":"2026-11"}"#), b64(&[0; 32]));
+    // The header is decoded before the MAC (its `kid` picks the key).
+    let bad_base64 = token.replacen('.', "*.", 1);
     let time_at_t0 = time_token(&current(), T0);
 
     let mut s = vec![
@@ -250,8 +249,9 @@ fn session() -> Vec<Step> {
         step(format!("R k4 on {wrong_aud}"), "k4 401 audience", "wrong audience"),
         step(format!("R k5 on {wrong_iss}"), "k5 401 issuer", "wrong issuer"),
         step(format!("R k6 on {unknown_kid}"), "k6 401 unknown_kid", "key not in the ring"),
-        step(format!("R k6 on {alg_none}"), "k6 401 algorithm", "alg: none refused"),
-        step(format!("R k6 on {bad_base64}"), "k6 401 malformed", "malformed base64"),
+        step(format!("R k6 on {alg_none}"), "k6 401 malformed", "alg: none with an empty signature refused"),
+        step(format!("R k6 on {alg_none_kid}"), "k6 401 algorithm", "alg: none with a known kid refused"),
+        step(format!("R k6 on {bad_base64}"), "k6 401 malformed", "malformed base64 (header)"),
         step(format!("R k6 on {}", "x".repeat(600)), "- 400 too_long", "over-long frame"),
         step(format!("R k1 off {token}"), "k1 422 mismatch", "reused key with another command"),
         step(format!("R k7 off {old_key}"), "k7 200 off", "previous key of the ring still accepted"),
