@@ -52,7 +52,7 @@ fn main() -> ! {
         time: Validation::new().issuer(keys::ISSUER).audience(keys::TIME_AUDIENCE).max_len(MAX_LINE),
     };
     let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)));
-    let mut uart = Uart0::new();
+    let Some(mut uart) = Uart0::new() else { exit(false) };
     defmt::info!(
         "endpoint ready: {=usize}-entry window ({=usize} B), {=usize}-key ring ({=usize} B), session ({=usize} B)",
         WINDOW_LEN,
@@ -63,7 +63,8 @@ fn main() -> ! {
     );
     loop {
         match session.poll(&mut uart) {
-            Ok(Control::Continue) | Err(nb::Error::WouldBlock) => {}
+            Ok(Control::Continue) => {}
+            Err(nb::Error::WouldBlock) => uart.idle(),
             Ok(Control::Stop) => break,
             // The window is lost with RAM; the endpoint's restart floor covers it.
             Ok(Control::Reset) => cortex_m::peripheral::SCB::sys_reset(),
