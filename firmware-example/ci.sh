@@ -6,7 +6,9 @@
 #      (embedded-hal-mock);
 #   3. builds the firmware (release, opt-level "z") with Debian's rustc;
 #   4. runs the scripted session in QEMU and checks every answer;
-#   5. measures flash, RAM and stack (endpoint, core-footprint - baseline).
+#   5. measures flash, RAM and stack (endpoint, core-footprint - baseline);
+#   6. builds the endpoint without semihosting (feature `rtt`) and checks it
+#      makes no semihosting call; fails when a figure grows past footprint.txt.
 #
 # Ends with `N passed, M failed` (the transcript checks); exits non-zero on
 # any failure.
@@ -130,6 +132,13 @@ core.flash $core_flash
 core.ram $core_ram
 core.stack $core_stack
 FIGURES
+say "real-board configuration (no semihosting: defmt over RTT, exit parks or resets)"
+# Last: it overwrites the QEMU build's ELFs in the same target dir.
+fw_cargo build --release --no-default-features --features rtt --bin endpoint
+n=$(llvm-objdump -d "$out/endpoint" | grep -c 'bkpt' || true)
+ok=0; ((n == 0)) && ok=1
+check "$ok" "rtt build has no semihosting call (bkpt)" "$n bkpt instructions in $out/endpoint"
+
 echo "change against the committed footprint.txt (a figure more than 64 B above it fails):"
 grown=$(awk 'NR == FNR { old[$1] = $2; next } {
         d = $2 - old[$1]; printf "  %-15s %7d  (%+d)\n", $1, $2, d > "/dev/stderr"

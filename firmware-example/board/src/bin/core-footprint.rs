@@ -8,7 +8,6 @@ use core::cell::RefCell;
 
 use cortex_m_rt::entry;
 use critical_section::Mutex;
-use defmt_semihosting as _;
 use tessera_board::keys;
 use tessera_core::{
     window::{Begin, Fingerprint, Request, Window, WindowConfig},

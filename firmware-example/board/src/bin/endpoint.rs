@@ -8,7 +8,6 @@ use core::cell::RefCell;
 
 use cortex_m_rt::entry;
 use critical_section::Mutex;
-use defmt_semihosting as _;
 use tessera_app::{session::MAX_LINE, Control, Endpoint, Policy, Session, SharedWindow};
 use tessera_board::{exit::exit, keys, relay::Relay, stack, systick::Millis, uart::Uart0};
 use tessera_core::{
