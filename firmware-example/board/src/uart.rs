@@ -16,8 +16,7 @@ use crate::systick::CORE_HZ;
 
 /// The interrupt numbers of the LM3S6965 that this glue uses.
 #[derive(Clone, Copy)]
-#[allow(non_camel_case_types)]
-pub enum Interrupt {
+enum Interrupt {
     /// UART0's interrupt (vector 21, IRQ 5).
     UART0 = 5,
 }
