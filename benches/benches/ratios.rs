@@ -9,7 +9,7 @@ use tessera_benches::{
     interleave::{ratio, Ratio},
     results,
     verify::{MacInput, Verifiers},
-    window::{fill, live_keys, Idempotency, Lru, Tessera},
+    window::{fill, live_keys, Idempotency, Lru, MapQueue, Tessera},
 };
 use tessera_core::Algorithm;
 
@@ -68,39 +68,60 @@ fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
     ));
 }
 
-/// The window at N = 1,024 only: both structures fit in cache, so a batch of
-/// one does not evict the other's working set (at N = 65,536 it would, and
-/// the criterion runs measure that size instead).
-fn window(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
-    const N: u64 = 1024;
-    let (mut t, mut l) = (Tessera::<1024>::new(), Lru::new(1024));
-    fill(&mut t, N);
-    fill(&mut l, N);
-    let (tk, lk) = (live_keys(&mut t, N), live_keys(&mut l, N));
-    out.push(ratio(
-        "window-replay-1024: tessera ÷ lru",
-        rounds,
-        calls,
-        replayer(&mut l, lk, N),
-        replayer(&mut t, tk, N),
-    ));
-    // Fresh keys after the replays: they move the clock on.
-    let span = (rounds as u64 + 1) * calls;
-    out.push(ratio(
-        "window-fresh-1024: tessera ÷ lru",
-        rounds,
-        calls,
-        fresher(&mut l, N),
-        fresher(&mut t, N + span),
-    ));
+/// The window against each peer, at `N` live records. At N = 65,536 neither
+/// structure fits in cache, so each batch starts with the other's lines
+/// evicted: alike for both sides.
+fn window<const N: usize>(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
+    let n = N as u64;
+    let peers: Vec<(&str, Box<dyn Idempotency>)> = vec![
+        ("lru", Box::new(Lru::new(N))),
+        ("lru-siphash", Box::new(Lru::keyed(N))),
+        ("hashmap-vecdeque", Box::new(MapQueue::new(n))),
+    ];
+    for (name, mut peer) in peers {
+        let mut t = Tessera::<N>::new();
+        fill(&mut t, n);
+        fill(peer.as_mut(), n);
+        let (tk, pk) = (live_keys(&mut t, n), live_keys(peer.as_mut(), n));
+        out.push(ratio(
+            &format!("window-replay-{N}: tessera ÷ {name}"),
+            rounds,
+            calls,
+            replayer(peer.as_mut(), pk, n),
+            replayer(&mut t, tk, n),
+        ));
+        // Fresh keys after the replays: they move the clock on.
+        let span = (rounds as u64 + 1) * calls;
+        out.push(ratio(
+            &format!("window-fresh-{N}: tessera ÷ {name}"),
+            rounds,
+            calls,
+            fresher(peer.as_mut(), n),
+            fresher(&mut t, n + span),
+        ));
+    }
 }
 
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let (rounds, calls) = if test_mode { (2, 4) } else { (101, 1000) };
+    // `ratios window`: the window rows only.
+    let window_only = std::env::args().any(|a| a == "window");
     let mut out = Vec::new();
-    tokens(rounds, calls, &mut out);
-    window(rounds, calls * 10, &mut out);
+    if !window_only {
+        tokens(rounds, calls, &mut out);
+    }
+    // A 65,536-slot window is built on the stack before it is boxed.
+    out = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            window::<1024>(rounds, calls * 10, &mut out);
+            window::<65536>(rounds, calls * 10, &mut out);
+            out
+        })
+        .expect("spawn")
+        .join()
+        .expect("window ratios ran");
     for r in &out {
         println!(
             "{:<48} {:>6.2}×  ({:.1} ns ÷ {:.1} ns, {} rounds)",

@@ -1,4 +1,5 @@
-//! The idempotency window next to `HashMap` + `VecDeque`, `lru` and `moka`, at
+//! The idempotency window next to `HashMap` + `VecDeque`, `lru` (foldhash and
+//! SipHash) and `moka`, at
 //! 1,024 and 65,536 live records, in one run.
 
 use std::{hint::black_box, time::Duration};
@@ -56,6 +57,7 @@ fn peers_1024() -> Vec<(&'static str, Box<dyn Idempotency>)> {
         ),
         ("hashmap-vecdeque", Box::new(MapQueue::new(1024))),
         ("lru", Box::new(Lru::new(1024))),
+        ("lru-siphash", Box::new(Lru::keyed(1024))),
         ("moka", Box::new(Moka::new(1024))),
     ]
 }
@@ -69,6 +71,7 @@ fn peers_65536() -> Vec<(&'static str, Box<dyn Idempotency>)> {
         ),
         ("hashmap-vecdeque", Box::new(MapQueue::new(65536))),
         ("lru", Box::new(Lru::new(65536))),
+        ("lru-siphash", Box::new(Lru::keyed(65536))),
         ("moka", Box::new(Moka::new(65536))),
     ]
 }

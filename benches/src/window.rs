@@ -8,12 +8,15 @@
 //!   value comes back).
 //!
 //! The clock advances by one per fresh key and records live `N` ticks, so the
-//! number of live records stays at `N`. The peers are keyed by the 16-byte
-//! idempotency key alone; tessera also hashes the 13-byte scope, so the
-//! comparison favours the peers slightly.
+//! number of live records stays at `N`. Every peer is keyed by the same bytes
+//! tessera hashes, scope ‖ key (29 bytes). `lru` runs twice: with its default
+//! hasher (foldhash, unkeyed) and with `std`'s `RandomState` (keyed SipHash-1-3,
+//! as `HashMap` + `VecDeque` uses), so the cost of a keyed hash shows apart
+//! from the structure.
 
 use std::{
     collections::{HashMap, VecDeque},
+    hash::{BuildHasher, RandomState},
     num::NonZeroUsize,
 };
 
@@ -31,6 +34,17 @@ pub fn key(i: u64) -> [u8; 16] {
     let mut k = [0u8; 16];
     k[..8].copy_from_slice(&i.to_le_bytes());
     k[8..].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
+    k
+}
+
+/// What the peers are keyed by: scope ‖ key, the bytes tessera hashes.
+pub type MapKey = [u8; 29];
+
+/// The peers' key for the `i`-th idempotency key.
+pub fn map_key(i: u64) -> MapKey {
+    let mut k = [0u8; 29];
+    k[..SCOPE.len()].copy_from_slice(SCOPE);
+    k[SCOPE.len()..].copy_from_slice(&key(i));
     k
 }
 
@@ -81,11 +95,7 @@ impl<const N: usize> Tessera<N> {
     /// An empty window of `N` slots whose records live `ttl` ticks; with
     /// `ttl` below `N`, records expire before the window fills.
     pub fn with_ttl(ttl: u64) -> Self {
-        let config = WindowConfig {
-            lease: 30,
-            ttl,
-            max_skew: 60,
-        };
+        let config = WindowConfig::new(30, ttl.max(1), 60).expect("lease and TTL are at least 1");
         Tessera(Box::new(Window::new(*b"bench-secret-key", config)))
     }
 
@@ -161,8 +171,8 @@ impl Record {
 /// from the front as time passes: the structure a server writes by hand.
 pub struct MapQueue {
     ttl: u64,
-    map: HashMap<[u8; 16], Record>,
-    expiry: VecDeque<(u64, [u8; 16])>,
+    map: HashMap<MapKey, Record>,
+    expiry: VecDeque<(u64, MapKey)>,
 }
 
 impl MapQueue {
@@ -192,7 +202,7 @@ impl MapQueue {
 impl Idempotency for MapQueue {
     fn fresh(&mut self, i: u64, now: u64) -> bool {
         self.expire(now);
-        let key = key(i);
+        let key = map_key(i);
         if self.map.get(&key).is_some_and(|r| r.until > now) {
             return false;
         }
@@ -210,30 +220,45 @@ impl Idempotency for MapQueue {
 
     fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
         self.expire(now);
-        self.map.get(&key(i))?.replay(now)
+        self.map.get(&map_key(i))?.replay(now)
     }
 }
 
-/// `lru::LruCache` of `N` records: the oldest is dropped when full.
-pub struct Lru {
+/// `lru::LruCache` of `N` records: the oldest is dropped when full. `S` is
+/// its hasher: `lru`'s default (foldhash, unkeyed) or `RandomState`.
+pub struct Lru<S = lru::DefaultHasher> {
     ttl: u64,
-    cache: lru::LruCache<[u8; 16], Record>,
+    cache: lru::LruCache<MapKey, Record, S>,
 }
 
 impl Lru {
-    /// Holds `capacity` records, each live `capacity` ticks.
+    /// Holds `capacity` records, each live `capacity` ticks; `lru`'s default
+    /// hasher.
     pub fn new(capacity: usize) -> Self {
+        Self::with_hasher(capacity, lru::DefaultHasher::default())
+    }
+}
+
+impl Lru<RandomState> {
+    /// As [`Lru::new`], hashing with `std`'s keyed SipHash-1-3.
+    pub fn keyed(capacity: usize) -> Self {
+        Self::with_hasher(capacity, RandomState::new())
+    }
+}
+
+impl<S: BuildHasher> Lru<S> {
+    fn with_hasher(capacity: usize, hasher: S) -> Self {
         let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
         Lru {
             ttl: capacity as u64,
-            cache: lru::LruCache::new(cap),
+            cache: lru::LruCache::with_hasher(cap, hasher),
         }
     }
 }
 
-impl Idempotency for Lru {
+impl<S: BuildHasher> Idempotency for Lru<S> {
     fn fresh(&mut self, i: u64, now: u64) -> bool {
-        let key = key(i);
+        let key = map_key(i);
         if self.cache.get(&key).is_some_and(|r| r.until > now) {
             return false;
         }
@@ -247,14 +272,14 @@ impl Idempotency for Lru {
     }
 
     fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
-        self.cache.get(&key(i))?.replay(now)
+        self.cache.get(&map_key(i))?.replay(now)
     }
 }
 
 /// `moka::sync::Cache` bounded to `N` records (its own eviction policy).
 pub struct Moka {
     ttl: u64,
-    cache: moka::sync::Cache<[u8; 16], Record>,
+    cache: moka::sync::Cache<MapKey, Record>,
 }
 
 impl Moka {
@@ -269,7 +294,7 @@ impl Moka {
 
 impl Idempotency for Moka {
     fn fresh(&mut self, i: u64, now: u64) -> bool {
-        let key = key(i);
+        let key = map_key(i);
         if self.cache.get(&key).is_some_and(|r| r.until > now) {
             return false;
         }
@@ -284,7 +309,7 @@ impl Idempotency for Moka {
     }
 
     fn replay(&mut self, i: u64, now: u64) -> Option<u64> {
-        self.cache.get(&key(i))?.replay(now)
+        self.cache.get(&map_key(i))?.replay(now)
     }
 }
 
@@ -307,6 +332,7 @@ mod tests {
         check(&mut Tessera::<1024>::new(), 1024);
         check(&mut MapQueue::new(1024), 1024);
         check(&mut Lru::new(1024), 1024);
+        check(&mut Lru::keyed(1024), 1024);
         check(&mut Moka::new(1024), 1024);
     }
 

@@ -73,6 +73,8 @@ pub enum Claim {
     Jti,
     /// Subject.
     Sub,
+    /// Issued-at time (the stamp of a one-time token).
+    Iat,
 }
 
 /// A refused key or setting.
@@ -172,6 +174,7 @@ impl fmt::Display for Claim {
             Claim::Exp => "exp",
             Claim::Jti => "jti",
             Claim::Sub => "sub",
+            Claim::Iat => "iat",
         })
     }
 }

@@ -653,3 +653,39 @@ async fn unknown_outcomes_are_kept_on_redis() {
     let redis = RedisServer::start().unwrap();
     unknown_outcomes_are_kept(&["--redis", &redis.url()]).await;
 }
+
+#[tokio::test]
+async fn restart_floor_now_refuses_tokens_issued_before_the_start() {
+    let up = Upstream::start().await;
+    let before = token(&json!({"sub": "alice", "iat": now() - 30, "exp": now() + 600}));
+    let gw = Gateway::start(&up.url(), &["--restart-floor", "now"]);
+    let client = Client::new();
+    let old = send(
+        &client,
+        &gw,
+        Method::POST,
+        "/orders",
+        Some(&before),
+        Some("k"),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem(old).await,
+        (StatusCode::CONFLICT, "idempotency-key-stale".to_owned())
+    );
+    // Issued after the start (the default skew allows a stamp a little ahead).
+    let after = token(&json!({"sub": "alice", "iat": now() + 2, "exp": now() + 600}));
+    let new = send(
+        &client,
+        &gw,
+        Method::POST,
+        "/orders",
+        Some(&after),
+        Some("k"),
+        "",
+    )
+    .await;
+    assert_eq!(new.status(), StatusCode::CREATED);
+    assert_eq!(up.hits(), 1);
+}

@@ -164,3 +164,44 @@ async fn conformance_driver_catches_a_wrong_lease() {
     );
     assert_eq!((failure.step, failure.got), (4, "in_flight"));
 }
+
+#[tokio::test]
+async fn a_restart_floor_refuses_requests_stamped_before_the_restart() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, StoreConfig::default(), clock.clone())
+        .unwrap()
+        .with_restart_floor(EPOCH_MS);
+    // A retry of a request that may have run before the restart.
+    let before = request(b"alice", b"k", EPOCH_MS - 5_000);
+    assert!(matches!(store.begin(&before).await, Ok(Begin::Stale)));
+    let at = request(b"alice", b"k", EPOCH_MS);
+    assert!(matches!(store.begin(&at).await, Ok(Begin::Stale)));
+    let after = request(b"alice", b"k", EPOCH_MS + 1);
+    assert!(matches!(store.begin(&after).await, Ok(Begin::Fresh(_))));
+}
+
+#[test]
+fn a_zero_lease_or_ttl_is_refused() {
+    use tessera_std::core::window::WindowConfigError;
+    for (config, why) in [
+        (
+            StoreConfig {
+                lease: Duration::from_micros(500),
+                ..StoreConfig::default()
+            },
+            WindowConfigError::ZeroLease,
+        ),
+        (
+            StoreConfig {
+                ttl: Duration::ZERO,
+                ..StoreConfig::default()
+            },
+            WindowConfigError::ZeroTtl,
+        ),
+    ] {
+        assert_eq!(
+            MemoryStore::new(1, config).err(),
+            Some(StoreError::Config(why))
+        );
+    }
+}

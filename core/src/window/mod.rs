@@ -6,17 +6,43 @@
 //! # The guarantee
 //!
 //! For a given window, a `(scope, key)` is handed out as [`Begin::Fresh`] at most
-//! once while its record is live: while in flight (until `complete` or
-//! `abort`), after completion until its TTL (or `keep_until`) passes, and after
-//! an abandoned lease for as long as a completed record would have lived. When the window is full, expired records are reused first; a live,
-//! completed record is evicted only if the window then answers [`Begin::Stale`]
-//! to every later request that could map to that record's bucket whose `stamp` is not newer than
-//! the evicted record's (the IPsec anti-replay idea of RFC 4303 and RFC 6479,
-//! applied to random keys). In-flight records are never evicted. So a retry that
-//! carries the same `stamp` as its first attempt is answered from the record, or
-//! refused, and never run twice. When nothing can be evicted safely the answer is
-//! [`Begin::Full`]. The caller must send the same `stamp` on every retry (a
-//! token's `iat`, or a request time chosen once by the client).
+//! once while its record is **live**: while in flight (until `complete` or
+//! `abort`), after completion until its TTL (counted from completion) or
+//! `keep_until` passes, and after an abandoned lease for as long as a
+//! completed record would have lived (see below). Preconditions:
+//!
+//! - **every retry carries the same `stamp`** as the first attempt (a token's
+//!   `iat`, or a request time the client chose once);
+//! - the window's secret is random and private, and records are not shared
+//!   between windows (a ticket only works on the window that issued it:
+//!   [`TicketError::NotOwner`] elsewhere, even with the same secret).
+//!
+//! No precondition on how long the handler runs: a lease that runs out is an
+//! unknown outcome, never a release.
+//!
+//! **Under pressure.** When both of a key's buckets are full, expired records
+//! are reused first; a live, settled (completed or abandoned) record is evicted
+//! only if it is the oldest of the two buckets and older than the new request,
+//! and its bucket then keeps a **floor**: every request that maps to that bucket
+//! with a `stamp` not newer than the evicted record's is answered
+//! [`Begin::Stale`] until the evicted record would have ended (the IPsec
+//! anti-replay idea of RFC 4303 and RFC 6479, applied to random keys, with an
+//! end). Two floors in force in a bucket merge (the higher stamp, the later
+//! end), so a floor lasts at most as long as the longest-lived record it
+//! covers; afterwards the bucket refuses nothing. In-flight records are never
+//! evicted; when nothing can be evicted safely the answer is [`Begin::Full`].
+//! So a retry with the same `stamp` is answered from its record, or refused,
+//! and never run twice. A retry that carries a **newer** stamp than its evicted
+//! record is not covered: it may be `Fresh` again (it is a new request as far
+//! as the window can tell).
+//!
+//! **After a restart** every record is gone. [`Window::set_restart_floor`]
+//! makes a window refuse (`Stale`) every key without a record whose stamp is
+//! not newer than the floor (the restart time, or a persisted high-water mark
+//! of stamps), so nothing that ran before the restart runs again after it.
+//!
+//! [`WindowConfig::new`] refuses a zero lease (a concurrent duplicate would
+//! find the claim already abandoned) and a zero TTL (nothing would replay).
 //!
 //! # A lease that runs out is an unknown outcome, never a release
 //!
@@ -49,7 +75,7 @@ mod one_time;
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 #[cfg(any(test, feature = "testing"))]
-pub use model::{Allowed, Model, ModelError};
+pub use model::{Allowed, Checked, Divergence, Model, ModelError};
 pub use one_time::one_time_request;
 
 /// Slots per bucket.
@@ -95,15 +121,74 @@ pub struct Request<'a> {
 }
 
 /// Lease, TTL and clock-skew bounds, all in the unit the caller uses for `now`.
+///
+/// Made only by [`WindowConfig::new`], which refuses a zero lease (a
+/// concurrent duplicate would find the claim already abandoned) and a zero TTL
+/// (nothing would ever be replayed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct WindowConfig {
-    /// How long an in-flight record blocks retries before it counts as crashed.
-    pub lease: u64,
+    lease: u64,
+    ttl: u64,
+    max_skew: u64,
+}
+
+/// Why [`WindowConfig::new`] refused its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum WindowConfigError {
+    /// `lease` is 0.
+    ZeroLease,
+    /// `ttl` is 0.
+    ZeroTtl,
+}
+
+impl core::fmt::Display for WindowConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            WindowConfigError::ZeroLease => "the window lease must be at least 1",
+            WindowConfigError::ZeroTtl => "the window TTL must be at least 1",
+        })
+    }
+}
+
+impl core::error::Error for WindowConfigError {}
+
+impl WindowConfig {
+    /// `lease`: how long an in-flight record blocks retries before it counts
+    /// as abandoned (≥ 1). `ttl`: how long a completed record is replayed
+    /// (≥ 1). `max_skew`: how far in the future a `stamp` may be; later stamps
+    /// are [`Begin::Stale`] (any value). `const`, so a `static` window can
+    /// check its configuration at compile time.
+    pub const fn new(lease: u64, ttl: u64, max_skew: u64) -> Result<Self, WindowConfigError> {
+        if lease == 0 {
+            return Err(WindowConfigError::ZeroLease);
+        }
+        if ttl == 0 {
+            return Err(WindowConfigError::ZeroTtl);
+        }
+        Ok(WindowConfig {
+            lease,
+            ttl,
+            max_skew,
+        })
+    }
+
+    /// How long an in-flight record blocks retries.
+    pub const fn lease(&self) -> u64 {
+        self.lease
+    }
+
     /// How long a completed record is replayed.
-    pub ttl: u64,
-    /// How far in the future a `stamp` may be; later stamps are [`Begin::Stale`].
-    pub max_skew: u64,
+    pub const fn ttl(&self) -> u64 {
+        self.ttl
+    }
+
+    /// How far in the future a `stamp` may be.
+    pub const fn max_skew(&self) -> u64 {
+        self.max_skew
+    }
 }
 
 /// The answer to [`Window::begin`].
@@ -150,6 +235,9 @@ impl<V, T> Begin<V, T> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use]
 pub struct Ticket {
+    /// The issuing window's identity, so another window (even one with the
+    /// same secret) refuses it.
+    window: u32,
     slot: u32,
     lease: u64,
     id: EntryId,
@@ -262,6 +350,55 @@ impl<V> Slot<V> {
     };
 }
 
+/// Refuses stamps below `below` until `until`: what an evicted record leaves
+/// behind in its bucket. It needs to last only as long as the record would
+/// have lived, since after that a retry would be `Fresh` anyway.
+#[derive(Clone, Copy, Debug)]
+struct Floor {
+    below: u64,
+    until: u64,
+}
+
+impl Floor {
+    const NONE: Self = Floor { below: 0, until: 0 };
+
+    fn refuses(&self, stamp: u64, now: u64) -> bool {
+        self.until > now && stamp < self.below
+    }
+
+    /// Covers a record with `stamp` that would have lived until `until`. A
+    /// floor still in force is merged (the higher stamp, the later end), so
+    /// it never stops refusing anything it refused before its end.
+    fn raise(&mut self, stamp: u64, until: u64, now: u64) {
+        let below = stamp.saturating_add(1);
+        if self.until > now {
+            self.below = self.below.max(below);
+            self.until = self.until.max(until);
+        } else {
+            *self = Floor { below, until };
+        }
+    }
+}
+
+/// Numbers the windows of this program, so a ticket names the one that issued
+/// it. Assigned on a window's first claim, so `Window::new` stays `const`.
+static WINDOWS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
+
+fn next_window_id() -> u32 {
+    use core::sync::atomic::Ordering::Relaxed;
+    #[cfg(target_has_atomic = "32")]
+    let id = WINDOWS.fetch_add(1, Relaxed);
+    // Without compare-and-swap (ARMv6-M), windows are claimed behind a
+    // critical section, so a plain read and write does not race with itself.
+    #[cfg(not(target_has_atomic = "32"))]
+    let id = {
+        let id = WINDOWS.load(Relaxed);
+        WINDOWS.store(id.wrapping_add(1), Relaxed);
+        id
+    };
+    id.max(1)
+}
+
 /// A window of `N` records holding results of type `V`.
 ///
 /// `const`-constructible, so it can live in a `static` behind a critical-section
@@ -269,11 +406,15 @@ impl<V> Slot<V> {
 pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
+    /// This window's identity in its tickets; 0 until the first claim.
+    window: u32,
     next_lease: u64,
+    /// Stamps below this are refused for keys without a record: set after a
+    /// restart, so nothing that ran before it runs again.
+    restart_below: u64,
     hot: [Hot; N],
-    /// Per slot: stamps below the bucket's highest floor are refused (raised
-    /// by evictions, never lowered).
-    floors: [u64; N],
+    /// Per bucket, kept at the bucket's first slot (the others stay unused).
+    floors: [Floor; N],
     slots: [Slot<V>; N],
 }
 
@@ -284,11 +425,22 @@ impl<V: Clone, const N: usize> Window<V, N> {
         Window {
             secret,
             config,
+            window: 0,
             next_lease: 1,
+            restart_below: 0,
             hot: [Hot::EMPTY; N],
-            floors: [0; N],
+            floors: [Floor::NONE; N],
             slots: [const { Slot::EMPTY }; N],
         }
+    }
+
+    /// Refuses, as [`Begin::Stale`], every key without a record whose `stamp`
+    /// is not newer than `floor`: call it when a window starts after a restart
+    /// (with the restart time, or a persisted high-water mark of stamps), so a
+    /// retry of anything that ran before the restart is refused rather than
+    /// run again. Only raises the floor; it never expires.
+    pub fn set_restart_floor(&mut self, floor: u64) {
+        self.restart_below = self.restart_below.max(floor.saturating_add(1));
     }
 
     /// The configuration.
@@ -334,14 +486,49 @@ impl<V: Clone, const N: usize> Window<V, N> {
 
     /// The two candidate buckets of `id` (the same one twice when there is only
     /// one). Two choices keep buckets evenly loaded, so a window fills to well
-    /// over 90% before any bucket runs out of room.
+    /// over 90% before any bucket runs out of room. Buckets hold `WAYS` slots,
+    /// the last one also the remainder, so every bucket holds at least
+    /// `min(N, WAYS)`.
     fn buckets(id: EntryId) -> [core::ops::Range<usize>; 2] {
-        let buckets = N.div_ceil(WAYS) as u64;
+        let count = (N / WAYS).max(1) as u64;
         let range = |h: u64| {
-            let start = (h.checked_rem(buckets).unwrap_or(0) as usize).saturating_mul(WAYS);
-            start..start.saturating_add(WAYS).min(N)
+            let bucket = h.checked_rem(count).unwrap_or(0);
+            let start = (bucket as usize).saturating_mul(WAYS);
+            let last = bucket.saturating_add(1) == count;
+            start..if last { N } else { start.saturating_add(WAYS) }
         };
         [range(id.0), range(id.0.rotate_left(32) ^ id.1)]
+    }
+
+    /// Where the record of `id` is (live or not), with the free slots per
+    /// candidate bucket (count, first), or the answer for a live record.
+    fn find(&self, id: EntryId, buckets: [&core::ops::Range<usize>; 2], now: u64) -> Found {
+        let mut own = None;
+        let mut free = [(0usize, None::<usize>); 2];
+        for (range, free) in buckets.into_iter().zip(free.iter_mut()) {
+            let hot = self.hot.get(range.clone()).unwrap_or_default();
+            for (i, h) in (range.start..).zip(hot) {
+                if h.tag == id.1 && self.slots.get(i).is_some_and(|s| s.id == id.0) {
+                    if h.live(now) {
+                        return Found::Live(i);
+                    }
+                    own = Some(i);
+                } else if !h.live(now) {
+                    free.0 = free.0.saturating_add(1);
+                    free.1.get_or_insert(i);
+                }
+            }
+        }
+        Found::Absent { own, free }
+    }
+
+    /// Whether a live record of `(scope, key)` is held: lets the model tell
+    /// which records an eviction removed.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn holds(&self, scope: &[u8], key: &[u8], now: u64) -> bool {
+        let id = self.id(scope, key);
+        let [first, second] = Self::buckets(id);
+        matches!(self.find(id, [&first, &second], now), Found::Live(_))
     }
 
     /// Claims `(scope, key)`; see [`Begin`] for the answers.
@@ -350,71 +537,32 @@ impl<V: Clone, const N: usize> Window<V, N> {
             return Begin::Stale;
         }
         let id = self.id(req.scope, req.key);
-        let tag = id.1;
         let [first, second] = Self::buckets(id);
         let second = if second == first { 0..0 } else { second };
-        let mut own: Option<usize> = None;
-        // (free slots, first free slot) per candidate bucket.
-        let mut free = [(0usize, None::<usize>); 2];
-        for (range, free) in [&first, &second].into_iter().zip(free.iter_mut()) {
-            let hot = self.hot.get(range.clone()).unwrap_or_default();
-            for (i, h) in (range.start..).zip(hot) {
-                if h.tag == tag {
-                    let Some(slot) = self.slots.get(i).filter(|s| s.id == id.0) else {
-                        continue;
-                    };
-                    if !h.live(now) {
-                        own = Some(i);
-                        continue;
-                    }
-                    if slot.fingerprint != req.fingerprint {
-                        return Begin::Mismatch;
-                    }
-                    return match (slot.state, &slot.value) {
-                        (State::Done, Some(v)) => Begin::Replay(v.clone()),
-                        _ if slot.lease_until <= now => Begin::Abandoned,
-                        _ => Begin::InFlight,
-                    };
-                }
-                if !h.live(now) {
-                    free.0 = free.0.saturating_add(1);
-                    free.1.get_or_insert(i);
-                }
-            }
-        }
         let buckets = [&first, &second];
-        let floor = buckets
+        let (own, free) = match self.find(id, buckets, now) {
+            Found::Live(i) => return self.answer(i, req, now),
+            Found::Absent { own, free } => (own, free),
+        };
+        let floored = buckets
             .iter()
-            .filter_map(|r| self.floors.get((*r).clone()))
-            .flat_map(|f| f.iter().copied())
-            .fold(0, u64::max);
-        if req.stamp < floor {
+            .filter(|r| !r.is_empty())
+            .filter_map(|r| self.floors.get(r.start))
+            .any(|f| f.refuses(req.stamp, now));
+        if floored || req.stamp < self.restart_below {
             return Begin::Stale;
         }
         let [(free0, at0), (free1, at1)] = free;
         let at = match own.or(if free1 > free0 { at1 } else { at0.or(at1) }) {
             Some(i) => i,
-            None => {
-                // Full of live records: evict the oldest completed one, and only
-                // if the request itself stays admissible afterwards.
-                let victim = buckets
-                    .iter()
-                    .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))
-                    .flat_map(|(start, slots)| (start..).zip(slots))
-                    .filter(|(_, s)| s.settled(now))
-                    .min_by_key(|(_, s)| s.stamp)
-                    .map(|(i, s)| (i, s.stamp));
-                match victim {
-                    Some((i, stamp)) if stamp < req.stamp => {
-                        if let Some(floor) = self.floors.get_mut(i) {
-                            *floor = (*floor).max(stamp.saturating_add(1));
-                        }
-                        i
-                    }
-                    _ => return Begin::Full,
-                }
-            }
+            None => match self.evict(buckets, req.stamp, now) {
+                Some(i) => i,
+                None => return Begin::Full,
+            },
         };
+        if self.window == 0 {
+            self.window = next_window_id();
+        }
         let lease = self.next_lease;
         self.next_lease = lease.wrapping_add(1);
         let lease_until = now.saturating_add(self.config.lease);
@@ -423,7 +571,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
             return Begin::Full;
         };
         *h = Hot {
-            tag,
+            tag: id.1,
             until: record_end(keep_until, lease_until, self.config.ttl),
         };
         *slot = Slot {
@@ -437,10 +585,50 @@ impl<V: Clone, const N: usize> Window<V, N> {
             value: None,
         };
         Begin::Fresh(Ticket {
+            window: self.window,
             slot: at as u32,
             lease,
             id,
         })
+    }
+
+    /// The answer from the live record in slot `i`.
+    fn answer(&self, i: usize, req: &Request<'_>, now: u64) -> Begin<V> {
+        let Some(slot) = self.slots.get(i) else {
+            return Begin::Full;
+        };
+        if slot.fingerprint != req.fingerprint {
+            return Begin::Mismatch;
+        }
+        match (slot.state, &slot.value) {
+            (State::Done, Some(v)) => Begin::Replay(v.clone()),
+            _ if slot.lease_until <= now => Begin::Abandoned,
+            _ => Begin::InFlight,
+        }
+    }
+
+    /// Both buckets are full of live records: frees the slot of the settled
+    /// record with the oldest stamp, if that stamp is older than `stamp` (so the
+    /// request stays admissible), and raises its bucket's floor over it.
+    fn evict(
+        &mut self,
+        buckets: [&core::ops::Range<usize>; 2],
+        stamp: u64,
+        now: u64,
+    ) -> Option<usize> {
+        let (bucket, i, victim) = buckets
+            .iter()
+            .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))
+            .flat_map(|(start, slots)| (start..).zip(slots).map(move |(i, s)| (start, i, s)))
+            .filter(|(_, _, s)| s.settled(now))
+            .min_by_key(|(_, _, s)| s.stamp)
+            .map(|(b, i, s)| (b, i, s.stamp))?;
+        if victim >= stamp {
+            return None;
+        }
+        let until = self.hot.get(i)?.until;
+        self.floors.get_mut(bucket)?.raise(victim, until, now);
+        Some(i)
     }
 
     /// The owned, still-leased record of `ticket`.
@@ -453,7 +641,8 @@ impl<V: Clone, const N: usize> Window<V, N> {
         let (Some(h), Some(slot)) = (self.hot.get_mut(i), self.slots.get_mut(i)) else {
             return Err(TicketError::NotOwner);
         };
-        if slot.state != State::InFlight
+        if ticket.window != self.window
+            || slot.state != State::InFlight
             || slot.id != ticket.id.0
             || h.tag != ticket.id.1
             || slot.lease != ticket.lease
@@ -485,6 +674,18 @@ impl<V: Clone, const N: usize> Window<V, N> {
         slot.value = None;
         Ok(())
     }
+}
+
+/// What [`Window::find`] saw.
+enum Found {
+    /// A live record in this slot.
+    Live(usize),
+    /// No live record: the slot of an expired one, and per bucket the free
+    /// slots (count, first).
+    Absent {
+        own: Option<usize>,
+        free: [(usize, Option<usize>); 2],
+    },
 }
 
 /// When a record settled at `settled` ends: `keep_until` if set (but never

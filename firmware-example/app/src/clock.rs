@@ -4,9 +4,8 @@
 //! date until a `T` frame tells it; until then every request is answered
 //! `503 no_time`. Between syncs the monotonic counter (SysTick on the board)
 //! advances the clock. A sync may move the clock forward only: winding it back
-//! would revive expired tokens and forgotten idempotency keys. The sync frame
-//! is not authenticated, so it trusts the link it arrives on (a wired bus
-//! behind a gateway); see README.md.
+//! would revive expired tokens and forgotten idempotency keys. The endpoint
+//! syncs only from verified time tokens (see [`crate::endpoint`]).
 
 /// A counter of milliseconds since boot that never goes backwards.
 pub trait Monotonic {

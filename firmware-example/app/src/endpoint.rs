@@ -1,5 +1,24 @@
 //! One frame in, one answer out: verify, claim the key, drive the pin once.
-
+//!
+//! # At most once across resets
+//!
+//! A reset empties the window (it lives in RAM). The endpoint serves nothing
+//! before its first authenticated time after boot, `t_boot` (a `T` frame), and
+//! then sets the window's restart floor to `t_boot + max_skew`: every key
+//! without a record whose stamp (`iat`) is not newer than that is `410 stale`.
+//! Anything that ran before the reset was accepted at a device time `≤ t_boot`
+//! (the clock never goes back, and time tokens are signed by the gateway), so
+//! its stamp was at most `t_boot + max_skew`: it cannot run again.
+//!
+//! Chosen over a high-water mark persisted in flash because it needs no flash
+//! writes (no wear, no torn writes, no erase while serving). Its costs: tokens
+//! minted before `t_boot + max_skew` are refused after a reset even if they
+//! never ran (the caller mints a new one), so for `max_skew` seconds after the
+//! boot sync nothing is accepted; and it trusts the first time token after boot
+//! to be current: one recorded earlier and replayed as the first sync after a
+//! reset sets an old time, under which tokens newer than it that ran before the
+//! reset would run again. A persisted high-water mark (or a boot nonce the time
+//! token must echo) closes that; see README.md.
 use core::cell::RefCell;
 
 use critical_section::Mutex;
@@ -10,7 +29,7 @@ use tessera_core::{
 };
 
 use crate::{
-    clock::{Monotonic, SyncedClock},
+    clock::{Monotonic, SyncError, SyncedClock},
     frame::{Command, Frame, FrameError},
     reply::{Answer, Level},
 };
@@ -27,13 +46,25 @@ pub const PULSE_SECS: u64 = 5;
 /// the short answer a retry gets back: the level the pin was driven to.
 pub type SharedWindow<const N: usize> = Mutex<RefCell<Window<Level, N>>>;
 
+/// What a token must satisfy. The two audiences must differ, so that a request
+/// token cannot set the time and a time token cannot run a command.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy<'a> {
+    /// For `R` frames.
+    pub request: Validation<'a>,
+    /// For `T` frames: the token's `iat` is the time.
+    pub time: Validation<'a>,
+}
+
 /// The endpoint's state: key ring, policy, window, pin and clock.
 pub struct Endpoint<'a, P, M, const K: usize, const N: usize> {
     ring: &'a KeyRing<K>,
-    validation: Validation<'a>,
+    policy: Policy<'a>,
     window: &'a SharedWindow<N>,
     pin: P,
     clock: SyncedClock<M>,
+    /// `iat` of the last time token accepted: an equal or older one is a replay.
+    last_time: Option<u64>,
     actuations: u32,
     pulse: Option<Pulse>,
     buf: [u8; DECODE_BUF],
@@ -54,15 +85,21 @@ where
     P: StatefulOutputPin,
     M: Monotonic,
 {
-    /// An endpoint that accepts tokens from `ring` satisfying `validation`.
-    pub fn new(
-        ring: &'a KeyRing<K>,
-        validation: Validation<'a>,
-        window: &'a SharedWindow<N>,
-        pin: P,
-        clock: SyncedClock<M>,
-    ) -> Self {
-        Endpoint { ring, validation, window, pin, clock, actuations: 0, pulse: None, buf: [0; DECODE_BUF] }
+    /// An endpoint that accepts tokens from `ring` satisfying `policy`. It
+    /// does not know the time until a time token arrives, and treats its
+    /// start as a restart (see the [module docs](self)).
+    pub fn new(ring: &'a KeyRing<K>, policy: Policy<'a>, window: &'a SharedWindow<N>, pin: P, mono: M) -> Self {
+        Endpoint {
+            ring,
+            policy,
+            window,
+            pin,
+            clock: SyncedClock::new(mono),
+            last_time: None,
+            actuations: 0,
+            pulse: None,
+            buf: [0; DECODE_BUF],
+        }
     }
 
     /// Ends a pulse whose time is up: pin low, result stored. Call it often
@@ -91,14 +128,41 @@ where
             Err(e) => return ("-", Answer::Frame(e)),
         };
         match frame {
-            Frame::Time(secs) => match self.clock.sync(secs) {
-                Ok(()) => ("time", Answer::Time(secs)),
-                Err(_) => ("time", Answer::ClockBackwards),
-            },
+            Frame::Time(token) => ("time", self.sync(token)),
             Frame::Status => ("status", self.status()),
+            Frame::Reboot => ("boot", Answer::Reboot),
             Frame::End => ("end", Answer::End),
             Frame::Request { key, command, token } => (key, self.request(key, command, token)),
         }
+    }
+
+    /// Sets the clock from a time token: verified with the ring under the time
+    /// policy (its `exp` against the clock once the clock is known), newer than
+    /// the last one, never behind the clock. The first sets the restart floor.
+    fn sync(&mut self, token: &str) -> Answer {
+        let now = self.clock.now();
+        let iat = match self.ring.verify(token, &self.policy.time, now.unwrap_or(0), &mut self.buf) {
+            Ok(verified) => match (verified.claims.iat, verified.claims.exp) {
+                (None, _) => return Answer::Token(Error::Claims),
+                (Some(iat), Some(exp)) if exp <= iat => return Answer::Token(Error::Expired),
+                (Some(iat), _) => iat,
+            },
+            Err(e) => return Answer::Token(e),
+        };
+        if self.last_time.is_some_and(|last| iat <= last) {
+            return Answer::TimeReplayed;
+        }
+        if let Err(SyncError::Backwards) = self.clock.sync(iat) {
+            return Answer::ClockBackwards;
+        }
+        if self.last_time.replace(iat).is_none() {
+            critical_section::with(|cs| {
+                let mut window = self.window.borrow_ref_mut(cs);
+                let floor = iat.saturating_add(window.config().max_skew());
+                window.set_restart_floor(floor);
+            });
+        }
+        Answer::Time(iat)
     }
 
     fn status(&mut self) -> Answer {
@@ -177,7 +241,7 @@ where
     /// the retry-stable stamp, kept until the token expires (so a replay of a
     /// still-valid token is always recognised).
     fn verify_and_claim(&mut self, key: &str, command: Command, token: &str, now: u64) -> Result<Begin<Level>, Error> {
-        let verified = self.ring.verify(token, &self.validation, now, &mut self.buf)?;
+        let verified = self.ring.verify(token, &self.policy.request, now, &mut self.buf)?;
         let claims = verified.claims;
         let scope = claims.sub.ok_or(Error::Missing(Claim::Sub))?;
         let request = Request {

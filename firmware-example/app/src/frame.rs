@@ -1,12 +1,18 @@
 //! The wire format: one ASCII line per frame, fields separated by one space.
 //!
 //! ```text
-//! T <unix-seconds>                     time sync (the endpoint's only clock source)
+//! T <jws>                              time sync: a time token, its `iat` is the
+//!                                     time (the endpoint's only clock source)
 //! R <idempotency-key> <command> <jws>  request: run <command> (on, off, toggle,
 //!                                     pulse) at most once per key
 //! S                                    status: pin level and actuation count
+//! B                                    reboot (system reset; the test harness's
+//!                                     way to show at most once across resets)
 //! X                                    end of session
 //! ```
+//!
+//! Empty lines are ignored (no answer): they pad the input after a `B`, whose
+//! reset drops the byte waiting in the UART.
 //!
 //! Text keeps transcripts readable and frames easy to produce from a shell;
 //! the token is already base64url, so nothing needs escaping.
@@ -55,8 +61,8 @@ impl Command {
 /// One parsed frame, borrowing the line buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// Sets the clock to this many seconds since the Unix epoch.
-    Time(u64),
+    /// Sets the clock to the `iat` of this time token (JWS compact).
+    Time(&'a str),
     /// Asks for `command` under idempotency `key`, authorised by `token`.
     Request {
         /// The caller's idempotency key (1..=[`MAX_KEY_LEN`] of `[A-Za-z0-9_-]`).
@@ -68,6 +74,8 @@ pub enum Frame<'a> {
     },
     /// Asks for the pin level and the number of actuations so far.
     Status,
+    /// Asks for a system reset (after the answer is sent).
+    Reboot,
     /// Ends the session.
     End,
 }
@@ -84,8 +92,6 @@ pub enum FrameError {
     Key,
     /// Not one of `on`, `off`, `toggle`, `pulse`.
     Command,
-    /// The time is not a decimal number of seconds.
-    Time,
 }
 
 impl FrameError {
@@ -96,7 +102,6 @@ impl FrameError {
             FrameError::Syntax => "syntax",
             FrameError::Key => "bad_key",
             FrameError::Command => "bad_command",
-            FrameError::Time => "bad_time",
         }
     }
 }
@@ -107,8 +112,9 @@ impl<'a> Frame<'a> {
         let mut fields = line.split(|&b| b == b' ');
         let kind = fields.next().ok_or(FrameError::Syntax)?;
         let frame = match kind {
-            b"T" => Frame::Time(parse_secs(fields.next().ok_or(FrameError::Syntax)?)?),
+            b"T" => Frame::Time(parse_token(fields.next().ok_or(FrameError::Syntax)?)?),
             b"S" => Frame::Status,
+            b"B" => Frame::Reboot,
             b"X" => Frame::End,
             b"R" => {
                 let key = fields.next().ok_or(FrameError::Syntax)?;
@@ -117,8 +123,7 @@ impl<'a> Frame<'a> {
                 Frame::Request {
                     key: parse_key(key)?,
                     command: Command::parse(command).ok_or(FrameError::Command)?,
-                    // Non-ASCII bytes cannot be base64url; the verifier reports it.
-                    token: core::str::from_utf8(token).map_err(|_| FrameError::Syntax)?,
+                    token: parse_token(token)?,
                 }
             }
             _ => return Err(FrameError::Syntax),
@@ -138,14 +143,9 @@ fn parse_key(text: &[u8]) -> Result<&str, FrameError> {
     core::str::from_utf8(text).map_err(|_| FrameError::Key)
 }
 
-fn parse_secs(text: &[u8]) -> Result<u64, FrameError> {
-    if text.is_empty() || text.len() > 19 {
-        return Err(FrameError::Time);
-    }
-    text.iter().try_fold(0u64, |acc, &b| {
-        let digit = b.checked_sub(b'0').filter(|d| *d < 10).ok_or(FrameError::Time)?;
-        acc.checked_mul(10).and_then(|v| v.checked_add(u64::from(digit))).ok_or(FrameError::Time)
-    })
+/// Non-ASCII bytes cannot be base64url; the verifier reports the rest.
+fn parse_token(text: &[u8]) -> Result<&str, FrameError> {
+    core::str::from_utf8(text).map_err(|_| FrameError::Syntax)
 }
 
 /// Collects bytes into lines of at most `N` bytes; a longer line is reported
@@ -201,8 +201,9 @@ mod tests {
 
     #[test]
     fn parses_every_frame_kind() {
-        assert_eq!(Frame::parse(b"T 1700000000"), Ok(Frame::Time(1_700_000_000)));
+        assert_eq!(Frame::parse(b"T a.b.c"), Ok(Frame::Time("a.b.c")));
         assert_eq!(Frame::parse(b"S"), Ok(Frame::Status));
+        assert_eq!(Frame::parse(b"B"), Ok(Frame::Reboot));
         assert_eq!(Frame::parse(b"X"), Ok(Frame::End));
         assert_eq!(
             Frame::parse(b"R k-1 toggle a.b.c"),
@@ -221,9 +222,10 @@ mod tests {
         assert_eq!(Frame::parse(b"R k/1 on t"), Err(FrameError::Key));
         assert_eq!(Frame::parse(&[b"R ".as_slice(), &[b'k'; 33], b" on t"].concat()), Err(FrameError::Key));
         assert_eq!(Frame::parse(b"R k blink t"), Err(FrameError::Command));
-        assert_eq!(Frame::parse(b"T -5"), Err(FrameError::Time));
-        assert_eq!(Frame::parse(b"T 99999999999999999999"), Err(FrameError::Time));
-        assert_eq!(Frame::parse(b"T 18446744073709551616"), Err(FrameError::Time));
+        assert_eq!(Frame::parse(b"T"), Err(FrameError::Syntax));
+        assert_eq!(Frame::parse(b"T a.b.c extra"), Err(FrameError::Syntax));
+        assert_eq!(Frame::parse(b"B now"), Err(FrameError::Syntax));
+        assert_eq!(Frame::parse(b"R k on \xff"), Err(FrameError::Syntax));
     }
 
     #[test]

@@ -24,6 +24,6 @@ pub mod frame;
 pub mod reply;
 pub mod session;
 
-pub use endpoint::{Endpoint, SharedWindow};
+pub use endpoint::{Endpoint, Policy, SharedWindow};
 pub use reply::{Answer, Level};
 pub use session::{Control, Session};

@@ -59,8 +59,12 @@ pub enum Answer {
     Pin,
     /// `200 <secs>`: the clock was set.
     Time(u64),
-    /// `409 clock_backwards`: a time sync tried to wind the clock back.
+    /// `409 clock_backwards`: a time token older than the clock reads.
     ClockBackwards,
+    /// `409 time_replayed`: a time token not newer than the last one accepted.
+    TimeReplayed,
+    /// `200 reset`: the board resets after sending this.
+    Reboot,
     /// `200 <level> <actuations>`: the pin as read back, and how often it was driven.
     Status(Level, u32),
     /// `200 bye`: end of session.
@@ -71,13 +75,13 @@ impl Answer {
     /// The numeric status.
     pub const fn status(&self) -> u16 {
         match self {
-            Answer::Done(_) | Answer::Time(_) | Answer::Status(..) | Answer::End => 200,
+            Answer::Done(_) | Answer::Time(_) | Answer::Status(..) | Answer::Reboot | Answer::End => 200,
             Answer::Started => 202,
             Answer::Replayed(_) => 208,
             Answer::Frame(_) => 400,
             Answer::Token(tessera_core::Error::BufferTooSmall | tessera_core::Error::Config(_)) => 500,
             Answer::Token(_) => 401,
-            Answer::InFlight | Answer::ClockBackwards => 409,
+            Answer::InFlight | Answer::ClockBackwards | Answer::TimeReplayed => 409,
             Answer::Stale => 410,
             Answer::Mismatch => 422,
             Answer::Full => 429,
@@ -114,6 +118,8 @@ impl Answer {
             Answer::Busy => out(b"busy")?,
             Answer::Pin => out(b"pin")?,
             Answer::ClockBackwards => out(b"clock_backwards")?,
+            Answer::TimeReplayed => out(b"time_replayed")?,
+            Answer::Reboot => out(b"reset")?,
             Answer::End => out(b"bye")?,
         }
         out(b"\n")
@@ -175,5 +181,8 @@ mod tests {
         assert_eq!(line(Answer::NoTime, "k"), "k 503 no_time\n");
         assert_eq!(line(Answer::Started, "k"), "k 202 started\n");
         assert_eq!(line(Answer::Busy, "k"), "k 503 busy\n");
+        assert_eq!(line(Answer::Abandoned, "k"), "k 502 outcome_unknown\n");
+        assert_eq!(line(Answer::TimeReplayed, "time"), "time 409 time_replayed\n");
+        assert_eq!(line(Answer::Reboot, "boot"), "boot 200 reset\n");
     }
 }

@@ -15,6 +15,8 @@ pub enum Control {
     Continue,
     /// The peer ended the session (`X`).
     Stop,
+    /// The peer asked for a system reset (`B`); the answer has been sent.
+    Reset,
 }
 
 /// An endpoint bound to a line buffer.
@@ -38,13 +40,18 @@ where
     pub fn poll<S: Read<u8> + Write<u8>>(&mut self, serial: &mut S) -> nb::Result<Control, S::Error> {
         self.endpoint.tick();
         let byte = serial.read()?;
-        let Some(line) = self.lines.push(byte) else {
-            return Ok(Control::Continue);
+        let line = match self.lines.push(byte) {
+            None | Some(Ok([])) => return Ok(Control::Continue),
+            Some(line) => line,
         };
         let (tag, answer) = self.endpoint.handle(line);
         log!(info, "{=str} -> {}", tag, answer);
         answer.write(tag, |bytes| bytes.iter().try_for_each(|&b| nb::block!(serial.write(b))))?;
         nb::block!(serial.flush())?;
-        Ok(if answer == Answer::End { Control::Stop } else { Control::Continue })
+        Ok(match answer {
+            Answer::End => Control::Stop,
+            Answer::Reboot => Control::Reset,
+            _ => Control::Continue,
+        })
     }
 }

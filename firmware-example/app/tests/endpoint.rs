@@ -9,10 +9,8 @@ use embedded_hal_mock::eh1::digital::{Mock as Pin, State, Transaction as PinTx};
 use embedded_hal_mock::eh1::serial::{Mock as Serial, Transaction as SerialTx};
 use embedded_hal_mock::eh1::MockError;
 use tessera_app::{
-    clock::{Monotonic, SyncedClock},
-    endpoint::PULSE_SECS,
-    frame::FrameError,
-    Answer, Control, Endpoint, Level, Session, SharedWindow,
+    clock::Monotonic, endpoint::PULSE_SECS, frame::FrameError, Answer, Control, Endpoint, Level, Policy, Session,
+    SharedWindow,
 };
 use tessera_core::{
     window::{Begin, Fingerprint, Request, Window, WindowConfig},
@@ -21,7 +19,15 @@ use tessera_core::{
 
 const SECRET: &[u8; 32] = b"host-test-secret-host-test-secr!";
 const T0: u64 = 1_764_072_000;
-const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
+/// The first time sync of each test endpoint: far enough before `T0` that
+/// tokens issued at `T0` clear the restart floor (`BOOT + max_skew`).
+const BOOT: u64 = T0 - 100;
+// Checked at compile time: a panic in a constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(10, 600, 30) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 struct Millis<'a>(&'a Cell<u64>);
 
@@ -40,6 +46,10 @@ fn valid(sub: &str, iat: u64) -> String {
     token(&format!(r#"{{"iss":"gw","sub":"{sub}","aud":"relay","iat":{iat},"exp":{}}}"#, iat + 600))
 }
 
+fn time_token(iat: u64) -> String {
+    token(&format!(r#"{{"iss":"gw","aud":"relay-time","iat":{iat},"exp":{}}}"#, iat + 60))
+}
+
 fn window<const N: usize>() -> SharedWindow<N> {
     Mutex::new(RefCell::new(Window::new([7; 16], CONFIG)))
 }
@@ -48,26 +58,36 @@ fn ring() -> KeyRing<1> {
     KeyRing::single(Key::hs256(SECRET).unwrap()).unwrap()
 }
 
-const POLICY: Validation<'static> = Validation::new().issuer("gw").audience("relay");
+const POLICY: Policy<'static> = Policy {
+    request: Validation::new().issuer("gw").audience("relay"),
+    time: Validation::new().issuer("gw").audience("relay-time"),
+};
+
+type TestEndpoint<'a, const N: usize> = Endpoint<'a, Pin, Millis<'a>, 1, N>;
+
+/// The boot sync, then the clock at `T0`.
+fn boot<const N: usize>(e: &mut TestEndpoint<'_, N>) {
+    assert_eq!(ask(e, &format!("T {}", time_token(BOOT))), Answer::Time(BOOT));
+    assert_eq!(ask(e, &format!("T {}", time_token(T0))), Answer::Time(T0));
+}
 
 /// Runs `f` with a synced endpoint over `pin`, then checks the pin saw exactly
 /// its expectations.
 fn with_endpoint<const N: usize>(
     window: &SharedWindow<N>,
     pin: &[PinTx],
-    f: impl FnOnce(&mut Endpoint<'_, Pin, Millis<'_>, 1, N>),
+    f: impl FnOnce(&mut TestEndpoint<'_, N>, &Cell<u64>),
 ) {
     let ring = ring();
     let ms = Cell::new(0);
-    let mut clock = SyncedClock::new(Millis(&ms));
-    clock.sync(T0).unwrap();
     let mut mock = Pin::new(pin);
-    let mut endpoint = Endpoint::new(&ring, POLICY, window, mock.clone(), clock);
-    f(&mut endpoint);
+    let mut endpoint = Endpoint::new(&ring, POLICY, window, mock.clone(), Millis(&ms));
+    boot(&mut endpoint);
+    f(&mut endpoint, &ms);
     mock.done();
 }
 
-fn ask<const N: usize>(endpoint: &mut Endpoint<'_, Pin, Millis<'_>, 1, N>, line: &str) -> Answer {
+fn ask<const N: usize>(endpoint: &mut TestEndpoint<'_, N>, line: &str) -> Answer {
     endpoint.handle(Ok(line.as_bytes())).1
 }
 
@@ -76,7 +96,7 @@ fn fresh_request_drives_the_pin_once_and_retries_replay() {
     let window = window::<32>();
     let tok = valid("app-1", T0);
     let pin = [PinTx::toggle(), PinTx::get_state(State::High), PinTx::get_state(State::High)];
-    with_endpoint(&window, &pin, |e| {
+    with_endpoint(&window, &pin, |e, _| {
         assert_eq!(ask(e, &format!("R k1 toggle {tok}")), Answer::Done(Level::On));
         assert_eq!(ask(e, &format!("R k1 toggle {tok}")), Answer::Replayed(Level::On));
         assert_eq!(ask(e, "S"), Answer::Status(Level::On, 1));
@@ -92,7 +112,7 @@ fn same_key_for_another_caller_is_another_request() {
         PinTx::set(State::High),
         PinTx::get_state(State::High),
     ];
-    with_endpoint(&window, &pin, |e| {
+    with_endpoint(&window, &pin, |e, _| {
         assert_eq!(ask(e, &format!("R k1 on {}", valid("app-1", T0))), Answer::Done(Level::On));
         assert_eq!(ask(e, &format!("R k1 on {}", valid("app-2", T0))), Answer::Done(Level::On));
     });
@@ -102,7 +122,7 @@ fn same_key_for_another_caller_is_another_request() {
 fn reused_key_with_another_command_is_a_mismatch() {
     let window = window::<32>();
     let tok = valid("app-1", T0);
-    with_endpoint(&window, &[PinTx::set(State::Low), PinTx::get_state(State::Low)], |e| {
+    with_endpoint(&window, &[PinTx::set(State::Low), PinTx::get_state(State::Low)], |e, _| {
         assert_eq!(ask(e, &format!("R k1 off {tok}")), Answer::Done(Level::Off));
         assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Mismatch);
     });
@@ -120,7 +140,7 @@ fn token_errors_never_touch_the_pin() {
     let wrong_aud = token(&format!(r#"{{"iss":"gw","sub":"a","aud":"other","iat":{T0},"exp":{}}}"#, T0 + 9));
     let no_sub = token(&format!(r#"{{"iss":"gw","aud":"relay","iat":{T0},"exp":{}}}"#, T0 + 9));
     let no_iat = token(&format!(r#"{{"iss":"gw","sub":"a","aud":"relay","exp":{}}}"#, T0 + 9));
-    with_endpoint(&window, &[], |e| {
+    with_endpoint(&window, &[], |e, _| {
         assert_eq!(ask(e, &format!("R k on {tampered}")), Answer::Token(Error::Signature));
         assert_eq!(ask(e, &format!("R k on {expired}")), Answer::Token(Error::Expired));
         assert_eq!(ask(e, &format!("R k on {wrong_aud}")), Answer::Token(Error::Audience));
@@ -137,15 +157,19 @@ fn a_key_still_running_is_in_flight() {
         Request { scope: b"app-1", key: b"k1", fingerprint: Fingerprint::of(&[b"on"]), stamp: T0, keep_until: None };
     let claimed = critical_section::with(|cs| window.borrow_ref_mut(cs).begin(&request, T0));
     assert!(matches!(claimed, Begin::Fresh(_)));
-    with_endpoint(&window, &[], |e| {
-        assert_eq!(ask(e, &format!("R k1 on {}", valid("app-1", T0))), Answer::InFlight);
+    with_endpoint(&window, &[], |e, ms| {
+        let retry = format!("R k1 on {}", valid("app-1", T0));
+        assert_eq!(ask(e, &retry), Answer::InFlight);
+        // The lease (10 s) runs out unsettled: the outcome is unknown, never run again.
+        ms.set(10_000);
+        assert_eq!(ask(e, &retry), Answer::Abandoned);
     });
 }
 
 #[test]
 fn a_full_window_refuses_and_a_future_stamp_is_stale() {
     let window = window::<1>();
-    with_endpoint(&window, &[PinTx::set(State::High), PinTx::get_state(State::High)], |e| {
+    with_endpoint(&window, &[PinTx::set(State::High), PinTx::get_state(State::High)], |e, _| {
         assert_eq!(ask(e, &format!("R a on {}", valid("app-1", T0))), Answer::Done(Level::On));
         assert_eq!(ask(e, &format!("R b on {}", valid("app-1", T0))), Answer::Full);
         assert_eq!(ask(e, &format!("R c on {}", valid("app-1", T0 + 31))), Answer::Stale);
@@ -161,7 +185,7 @@ fn a_failing_pin_releases_the_key_for_a_retry() {
         PinTx::set(State::High),
         PinTx::get_state(State::High),
     ];
-    with_endpoint(&window, &pin, |e| {
+    with_endpoint(&window, &pin, |e, _| {
         assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Pin);
         assert_eq!(ask(e, &format!("R k1 on {tok}")), Answer::Done(Level::On));
     });
@@ -173,13 +197,84 @@ fn no_request_is_served_before_the_first_time_sync() {
     let ring = ring();
     let ms = Cell::new(0);
     let mut pin = Pin::new(&[]);
-    let mut e = Endpoint::new(&ring, POLICY, &window, pin.clone(), SyncedClock::new(Millis(&ms)));
+    let mut e = Endpoint::new(&ring, POLICY, &window, pin.clone(), Millis(&ms));
     let tok = valid("app-1", T0);
     assert_eq!(ask(&mut e, &format!("R k1 on {tok}")), Answer::NoTime);
-    assert_eq!(ask(&mut e, &format!("T {T0}")), Answer::Time(T0));
-    assert_eq!(ask(&mut e, &format!("T {}", T0 - 1)), Answer::ClockBackwards);
     assert_eq!(e.handle(Err(FrameError::TooLong)), ("-", Answer::Frame(FrameError::TooLong)));
+    boot(&mut e);
     pin.done();
+}
+
+#[test]
+fn time_comes_only_from_fresh_verified_time_tokens() {
+    let window = window::<32>();
+    let ring = ring();
+    let ms = Cell::new(0);
+    let mut pin = Pin::new(&[]);
+    let mut e = Endpoint::new(&ring, POLICY, &window, pin.clone(), Millis(&ms));
+    let stranger = Key::hs256(b"a-key-this-device-never-knew-it!").unwrap();
+    let mut forged = [0u8; 512];
+    let forged = stranger
+        .sign_json(format!(r#"{{"iss":"gw","aud":"relay-time","iat":{T0},"exp":{}}}"#, T0 + 60).as_bytes(), &mut forged)
+        .unwrap();
+    let no_exp = token(&format!(r#"{{"iss":"gw","aud":"relay-time","iat":{T0}}}"#));
+    let backwards = token(&format!(r#"{{"iss":"gw","aud":"relay-time","iat":{T0},"exp":{T0}}}"#));
+    // Unauthenticated, forged, a request token, no `exp`, `exp` not after `iat`: the clock stays unset.
+    assert!(matches!(ask(&mut e, &format!("T {T0}")), Answer::Token(Error::Malformed(_))));
+    assert_eq!(ask(&mut e, &format!("T {forged}")), Answer::Token(Error::Signature));
+    assert_eq!(ask(&mut e, &format!("T {}", valid("app-1", T0))), Answer::Token(Error::Audience));
+    assert!(matches!(ask(&mut e, &format!("T {no_exp}")), Answer::Token(Error::Missing(_))));
+    assert_eq!(ask(&mut e, &format!("T {backwards}")), Answer::Token(Error::Expired));
+    assert_eq!(ask(&mut e, &format!("R k1 on {}", valid("app-1", T0))), Answer::NoTime);
+    // A time token is not a request token either.
+    let first = time_token(T0);
+    assert_eq!(ask(&mut e, &format!("T {first}")), Answer::Time(T0));
+    assert_eq!(ask(&mut e, &format!("R k1 on {first}")), Answer::Token(Error::Audience));
+    // Replayed, or not newer than the last one: refused.
+    assert_eq!(ask(&mut e, &format!("T {first}")), Answer::TimeReplayed);
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0 - 1))), Answer::TimeReplayed);
+    // Newer than the last, but behind the clock (which ran on): refused.
+    ms.set(10_000);
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0 + 5))), Answer::ClockBackwards);
+    // Expired by the clock.
+    ms.set(100_000);
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0 + 20))), Answer::Token(Error::Expired));
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0 + 200))), Answer::Time(T0 + 200));
+    pin.done();
+}
+
+#[test]
+fn nothing_that_ran_before_a_restart_runs_after_it() {
+    let before = window::<32>();
+    let now_ok = valid("app-1", T0);
+    // Accepted at T0 with a stamp inside the window's skew (30 s).
+    let ahead = valid("app-1", T0 + 25);
+    let pin = [
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+        PinTx::set(State::High),
+        PinTx::get_state(State::High),
+    ];
+    with_endpoint(&before, &pin, |e, _| {
+        assert_eq!(ask(e, &format!("R k1 on {now_ok}")), Answer::Done(Level::On));
+        assert_eq!(ask(e, &format!("R k2 on {ahead}")), Answer::Done(Level::On));
+    });
+    // The reset: an empty window, an endpoint that does not know the time.
+    let after = window::<32>();
+    let ring = ring();
+    let ms = Cell::new(0);
+    let mut mock = Pin::new(&[PinTx::set(State::High), PinTx::get_state(State::High)]);
+    let mut e = Endpoint::new(&ring, POLICY, &after, mock.clone(), Millis(&ms));
+    let t_boot = T0 + 5;
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(t_boot))), Answer::Time(t_boot));
+    assert_eq!(ask(&mut e, &format!("R k1 on {now_ok}")), Answer::Stale);
+    assert_eq!(ask(&mut e, &format!("R k2 on {ahead}")), Answer::Stale);
+    // A token minted after the floor (t_boot + max_skew) runs once the clock reaches it.
+    let fresh = valid("app-1", t_boot + 31);
+    assert_eq!(ask(&mut e, &format!("R k3 on {fresh}")), Answer::Stale);
+    ms.set(2_000);
+    assert_eq!(ask(&mut e, &format!("R k3 on {fresh}")), Answer::Done(Level::On));
+    mock.done();
 }
 
 #[test]
@@ -189,30 +284,36 @@ fn a_session_answers_each_frame_on_the_serial_port() {
     let ms = Cell::new(0);
     let tok = valid("app-1", T0);
     let exchange = [
-        (format!("T {T0}\n"), format!("time 200 {T0}\n")),
+        (format!("T {}\n", time_token(BOOT)), format!("time 200 {BOOT}\n")),
+        ("\n".to_owned(), String::new()),
+        (format!("T {}\n", time_token(T0)), format!("time 200 {T0}\n")),
         (format!("R k1 toggle {tok}\r\n"), "k1 200 on\n".to_owned()),
         (format!("R k1 toggle {tok}\n"), "k1 208 on\n".to_owned()),
         ("bogus\n".to_owned(), "- 400 syntax\n".to_owned()),
+        ("B\n".to_owned(), "boot 200 reset\n".to_owned()),
         ("X\n".to_owned(), "end 200 bye\n".to_owned()),
     ];
     let mut expected = Vec::new();
     for (frame, answer) in &exchange {
         expected.push(SerialTx::read_many(frame.as_bytes()));
-        expected.push(SerialTx::write_many(answer.as_bytes()));
-        expected.push(SerialTx::flush());
+        if !answer.is_empty() {
+            expected.push(SerialTx::write_many(answer.as_bytes()));
+            expected.push(SerialTx::flush());
+        }
     }
     let input_len: usize = exchange.iter().map(|(f, _)| f.len()).sum();
     let mut serial = Serial::new(&expected);
     let mut pin = Pin::new(&[PinTx::toggle(), PinTx::get_state(State::High)]);
-    let endpoint = Endpoint::new(&ring, POLICY, &window, pin.clone(), SyncedClock::new(Millis(&ms)));
+    let endpoint = Endpoint::new(&ring, POLICY, &window, pin.clone(), Millis(&ms));
     let mut session = Session::new(endpoint);
-    let mut stops = 0;
+    let mut controls = Vec::new();
     for _ in 0..input_len {
-        if session.poll(&mut serial) == Ok(Control::Stop) {
-            stops += 1;
+        match session.poll(&mut serial) {
+            Ok(Control::Continue) => {}
+            other => controls.push(other),
         }
     }
-    assert_eq!(stops, 1);
+    assert_eq!(controls, [Ok(Control::Reset), Ok(Control::Stop)]);
     serial.done();
     pin.done();
 }
@@ -222,8 +323,6 @@ fn a_pulse_keeps_its_key_in_flight_until_it_ends() {
     let window = window::<32>();
     let ring = ring();
     let ms = Cell::new(0);
-    let mut clock = SyncedClock::new(Millis(&ms));
-    clock.sync(T0).unwrap();
     let pin = [
         PinTx::set(State::High),
         PinTx::get_state(State::High),
@@ -233,7 +332,8 @@ fn a_pulse_keeps_its_key_in_flight_until_it_ends() {
         PinTx::get_state(State::High),
     ];
     let mut mock = Pin::new(&pin);
-    let mut e = Endpoint::new(&ring, POLICY, &window, mock.clone(), clock);
+    let mut e = Endpoint::new(&ring, POLICY, &window, mock.clone(), Millis(&ms));
+    boot(&mut e);
     let tok = valid("app-1", T0);
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::Started);
     assert_eq!(ask(&mut e, &format!("R k1 pulse {tok}")), Answer::InFlight);

@@ -13,9 +13,18 @@ pub const KEYS: [(&str, &[u8; 32]); 2] =
 /// `iss` every token must carry: the gateway that mints them.
 pub const ISSUER: &str = "tessera-gw";
 
-/// `aud` every token must name: this device.
+/// `aud` every request token must name: this device.
 pub const AUDIENCE: &str = "relay-7";
+
+/// `aud` of the time tokens that set this device's clock: distinct from
+/// [`AUDIENCE`], so neither kind of token passes for the other.
+pub const TIME_AUDIENCE: &str = "relay-7/time";
 
 /// Keys the idempotency window's bucket hash (see `tessera_core::window`).
 /// Must be random and private per device; fixed here for the demo.
 pub const WINDOW_SECRET: [u8; 16] = *b"demo-window-key!";
+
+/// The idempotency window's lease, TTL and maximum stamp skew, in seconds
+/// (`tessera_core::window::WindowConfig::new`). The lease outlasts the longest
+/// action (a 5 s pulse); records live until their token's `exp`.
+pub const WINDOW_TIMES: (u64, u64, u64) = (10, 600, 30);

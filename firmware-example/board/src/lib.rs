@@ -5,6 +5,14 @@
 //! application logic (`tessera-app`) has none.
 #![no_std]
 
+// The defmt logger: semihosting under QEMU, RTT on a real board.
+#[cfg(all(feature = "semihosting", feature = "rtt"))]
+compile_error!("features `semihosting` and `rtt` each pick the defmt logger: enable one");
+#[cfg(feature = "rtt")]
+use defmt_rtt as _;
+#[cfg(feature = "semihosting")]
+use defmt_semihosting as _;
+
 pub mod exit;
 pub mod footprint;
 /// The fixed key ring and token policy (demo secrets).

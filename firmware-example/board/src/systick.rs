@@ -7,7 +7,7 @@ use cortex_m_rt::exception;
 use tessera_app::clock::Monotonic;
 
 /// QEMU's lm3s6965evb runs the core at 12 MHz after reset.
-const CORE_HZ: u32 = 12_000_000;
+pub const CORE_HZ: u32 = 12_000_000;
 
 static TICKS: AtomicU32 = AtomicU32::new(0);
 

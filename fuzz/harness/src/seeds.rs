@@ -279,13 +279,14 @@ pub fn encode_ops(secret: [u8; 16], ops: &[Op]) -> Vec<u8> {
     for op in ops {
         out.push(1); // arbitrary_iter: keep going
         match *op {
-            Op::Begin { scope, key, other_fingerprint, keep } => {
+            Op::Begin { scope, key, other_fingerprint, keep, newer } => {
                 out.extend(tag(0));
                 out.extend([scope, key, u8::from(other_fingerprint)]);
                 match keep {
                     Some(k) => out.extend([1, k]),
                     None => out.push(0),
                 }
+                out.push(newer);
             }
             Op::Complete { ticket, value } => {
                 out.extend(tag(1));
@@ -308,7 +309,7 @@ pub fn encode_ops(secret: [u8; 16], ops: &[Op]) -> Vec<u8> {
 /// Seeds for `window_ops`: replay, in-flight, mismatch, expiry, pressure.
 pub fn window_ops() -> Vec<Seed> {
     use Op::*;
-    let b = |scope, key, other_fingerprint| Begin { scope, key, other_fingerprint, keep: None };
+    let b = |scope, key, other_fingerprint| Begin { scope, key, other_fingerprint, keep: None, newer: 0 };
     // (3, 5) is stamped in the past; (1, 1) starts beyond the skew.
     let lifecycle = vec![
         b(1, 1, false),
@@ -327,7 +328,7 @@ pub fn window_ops() -> Vec<Seed> {
     let cross_scope = vec![b(1, 2, false), Complete { ticket: 0, value: 1 }, b(2, 1, false), b(1, 2, false)];
     let lease_expiry = vec![b(3, 3, false), Advance(11), Complete { ticket: 0, value: 1 }, b(3, 3, false)];
     let kept = vec![
-        Begin { scope: 0, key: 4, other_fingerprint: false, keep: Some(200) },
+        Begin { scope: 0, key: 4, other_fingerprint: false, keep: Some(200), newer: 0 },
         Complete { ticket: 0, value: 2 },
         Advance(63),
         Advance(63),
@@ -342,6 +343,16 @@ pub fn window_ops() -> Vec<Seed> {
         }
     }
     pressure.extend((0..32u8).map(|i| b(i % 4, i / 4, false)));
+    // Retries with newer stamps, then after every record (and floor) ended.
+    pressure.extend((0..8u8).map(|i| Begin {
+        scope: i % 4,
+        key: i / 4,
+        other_fingerprint: false,
+        keep: None,
+        newer: 9,
+    }));
+    pressure.extend([Advance(63), Advance(63)]);
+    pressure.extend((0..8u8).map(|i| b(i % 4, i / 4, false)));
     // Every pair in flight at once: more than the 16 slots, none evictable.
     let all_in_flight: Vec<Op> = (0..32u8).map(|i| b(i % 4, i / 4, false)).collect();
     vec![

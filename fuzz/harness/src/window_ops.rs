@@ -1,15 +1,18 @@
 //! `window_ops`: arbitrary sequences of begin / complete / abort / advance-time
-//! on a small window, each answer checked against the reference model
-//! (`tessera_core::window::Model`): never a second `Fresh` for a live key,
-//! never another scope's result, never a panic or an allocation.
+//! on a small window, each answer checked against the reference model by
+//! `tessera_core::window::Checked` (the driver the property tests use): the
+//! exact answer wherever the window has room and no floor applies, never a
+//! second `Fresh` for a live key, never another scope's result, no floor
+//! outliving the record it stands for, never a panic or an allocation.
 //!
 //! Scopes and keys are drawn from small sets chosen so that `scope ++ key`
 //! collides across scopes (`"a"+"bc"` vs `"ab"+"c"`), which a window that
-//! hashed the plain concatenation would confuse. Each `(scope, key)` always
-//! carries the same `stamp`, derived from its bytes, as the model requires.
+//! hashed the plain concatenation would confuse. Each `(scope, key)` has its
+//! own stamp, derived from its bytes; a `begin` may carry a newer one (a retry
+//! with a new stamp).
 
 use arbitrary::{Arbitrary, Unstructured};
-use tessera_core::window::{Begin, Fingerprint, Model, Request, Ticket, Window, WindowConfig};
+use tessera_core::window::{Checked, Fingerprint, Request, Window, WindowConfig};
 
 use crate::alloc_count::no_alloc;
 
@@ -18,7 +21,7 @@ pub const SCOPES: [&[u8]; 4] = [b"", b"a", b"ab", b"user-1"];
 /// Idempotency keys.
 pub const KEYS: [&[u8]; 8] = [b"", b"c", b"bc", b"k3", b"k4", b"k5", b"k6", b"k7"];
 /// Lease 10, TTL 40, skew 5 ticks: short enough that time matters in a few steps.
-pub const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 40, max_skew: 5 };
+pub const CONFIG: WindowConfig = tessera_core::conformance::CONFIG;
 /// The clock at the start; stamps lie around it.
 pub const START: u64 = 1_000;
 /// Capacity: two buckets of eight, fewer than the 32 `(scope, key)` pairs.
@@ -38,6 +41,8 @@ pub enum Op {
         other_fingerprint: bool,
         /// `keep_until` offset from now.
         keep: Option<u8>,
+        /// Ticks newer than the key's own stamp (0: the same stamp).
+        newer: u8,
     },
     /// `complete` an outstanding ticket (index wraps) with a value.
     Complete {
@@ -68,11 +73,6 @@ fn value(scope: usize, key: usize, low: u8) -> u32 {
     (scope as u32) << 16 | (key as u32) << 8 | u32::from(low)
 }
 
-struct Outstanding {
-    ticket: Ticket,
-    model: u64,
-}
-
 /// How often each `begin` answer occurred, by [`Begin::name`], plus how many
 /// `complete`/`abort` calls were refused; tests use it to show that the seeds
 /// reach every answer.
@@ -88,71 +88,62 @@ pub fn run(data: &[u8]) -> Tally {
     let mut tally = Tally::new();
     let mut u = Unstructured::new(data);
     let Ok(secret) = u.arbitrary::<[u8; 16]>() else { return tally };
-    let mut window: Window<u32, CAPACITY> = Window::new(secret, CONFIG);
-    let mut model: Model<u32> = Model::new(CONFIG);
-    let mut outstanding: Vec<Outstanding> = Vec::new();
+    let mut c: Checked<u32, CAPACITY> = Checked::new(Window::new(secret, CONFIG), START);
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut now = START;
     let fingerprints = [Fingerprint::of(&[b"POST /a"]), Fingerprint::of(&[b"POST /b"])];
 
     let ops = u.arbitrary_iter::<Op>().into_iter().flatten().flatten().take(512);
     for (step, op) in ops.enumerate() {
+        let now = c.now;
         match op {
-            Op::Begin { scope, key, other_fingerprint, keep } => {
+            Op::Begin { scope, key, other_fingerprint, keep, newer } => {
                 let (s, k) = (usize::from(scope) % SCOPES.len(), usize::from(key) % KEYS.len());
                 let req = Request {
                     scope: SCOPES[s],
                     key: KEYS[k],
                     fingerprint: fingerprints[usize::from(other_fingerprint)],
-                    stamp: stamp(SCOPES[s], KEYS[k]),
+                    stamp: stamp(SCOPES[s], KEYS[k]) + u64::from(newer),
                     keep_until: keep.map(|k| now + u64::from(k)),
                 };
-                let allowed = model.begin(&req, now);
-                let answer = no_alloc("Window::begin", || window.begin(&req, now));
-                assert!(
-                    allowed.permits(&answer),
-                    "step {step}: {req:?} at {now}: window said {}, model allows {allowed:?}",
-                    answer.name()
-                );
-                *tally.entry(answer.name()).or_default() += 1;
-                if let Begin::Fresh(ticket) = answer {
-                    let model_ticket = model.fresh(&req, now).expect("model capacity suffices");
-                    outstanding.push(Outstanding { ticket, model: model_ticket });
+                let before = c.outstanding();
+                let answer = no_alloc("Window::begin", || c.begin(&req));
+                let name = answer.unwrap_or_else(|d| panic!("step {step}: {req:?} at {now}: {d:?}"));
+                *tally.entry(name).or_default() += 1;
+                if name == "fresh" {
+                    // A full ticket table drops its oldest ticket unspent.
+                    if c.outstanding() == before {
+                        pairs.remove(0);
+                    }
                     pairs.push((s, k));
                 }
             }
             Op::Complete { ticket, value: low } => {
-                if outstanding.is_empty() {
+                if pairs.is_empty() {
                     continue;
                 }
-                let i = usize::from(ticket) % outstanding.len();
-                let o = outstanding.swap_remove(i);
+                let i = usize::from(ticket) % pairs.len();
                 let (s, k) = pairs.swap_remove(i);
-                let v = value(s, k, low);
-                let must = model.complete(o.model, v, now);
-                let did = no_alloc("Window::complete", || window.complete(o.ticket, v, now));
-                assert_eq!(did.is_ok(), must, "step {step}: complete at {now}: window {did:?}, model {must}");
-                if !must {
+                let did = no_alloc("Window::complete", || c.complete(i, value(s, k, low)));
+                let did = did.unwrap_or_else(|d| panic!("step {step}: complete at {now}: {d:?}"));
+                if !did {
                     *tally.entry("refused_complete").or_default() += 1;
                 }
             }
             Op::Abort { ticket } => {
-                if outstanding.is_empty() {
+                if pairs.is_empty() {
                     continue;
                 }
-                let i = usize::from(ticket) % outstanding.len();
-                let o = outstanding.swap_remove(i);
+                let i = usize::from(ticket) % pairs.len();
                 pairs.swap_remove(i);
-                let must = model.abort(o.model, now);
-                let did = no_alloc("Window::abort", || window.abort(o.ticket, now));
-                assert_eq!(did.is_ok(), must, "step {step}: abort at {now}: window {did:?}, model {must}");
-                if !must {
+                let did = no_alloc("Window::abort", || c.abort(i));
+                let did = did.unwrap_or_else(|d| panic!("step {step}: abort at {now}: {d:?}"));
+                if !did {
                     *tally.entry("refused_abort").or_default() += 1;
                 }
             }
-            Op::Advance(ticks) => now += u64::from(ticks % 64),
+            Op::Advance(ticks) => c.now += u64::from(ticks % 64),
         }
-        assert!(window.live(now) <= CAPACITY);
+        assert!(c.window.live(c.now) <= CAPACITY);
     }
     tally
 }

@@ -75,8 +75,8 @@ fn verify_seeds_mean_what_they_say() {
 #[test]
 fn window_seeds_decode_to_the_intended_ops() {
     let ops = [
-        Op::Begin { scope: 1, key: 2, other_fingerprint: true, keep: Some(9) },
-        Op::Begin { scope: 3, key: 0, other_fingerprint: false, keep: None },
+        Op::Begin { scope: 1, key: 2, other_fingerprint: true, keep: Some(9), newer: 3 },
+        Op::Begin { scope: 3, key: 0, other_fingerprint: false, keep: None, newer: 0 },
         Op::Complete { ticket: 4, value: 5 },
         Op::Abort { ticket: 6 },
         Op::Advance(63),
@@ -96,7 +96,7 @@ fn window_seeds_reach_every_answer() {
             *total.entry(name).or_default() += n;
         }
     }
-    for name in ["fresh", "replay", "in_flight", "mismatch", "stale", "full", "refused_complete"] {
+    for name in ["fresh", "replay", "in_flight", "abandoned", "mismatch", "stale", "full", "refused_complete"] {
         assert!(total.get(name).copied().unwrap_or(0) > 0, "no seed reaches {name}: {total:?}");
     }
 }

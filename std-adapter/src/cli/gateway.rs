@@ -43,6 +43,13 @@ pub(crate) struct GatewayArgs {
         env = "TESSERA_CAPACITY"
     )]
     capacity: usize,
+    /// Without --redis: refuse (409 `idempotency-key-stale`) every new key
+    /// whose stamp (the token's `iat`) is not after this time: `now` (when the
+    /// gateway starts) or Unix seconds. Records are lost on restart; with
+    /// `now`, a retry of a request that ran before it is refused instead of
+    /// run again, and so is any new key of a token issued before it.
+    #[arg(long, value_name = "now|SECS", value_parser = restart_floor_ms, conflicts_with = "redis", env = "TESSERA_RESTART_FLOOR")]
+    restart_floor: Option<u64>,
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, env = "TESSERA_MAX_BODY_BYTES")]
     max_body_bytes: usize,
@@ -107,6 +114,21 @@ pub(crate) struct GatewayArgs {
     strip_authorization: bool,
 }
 
+/// `--restart-floor`: `now` or Unix seconds, as milliseconds (the stores' unit).
+fn restart_floor_ms(arg: &str) -> Result<u64, String> {
+    let secs_ms = |secs: u64| secs.saturating_mul(1000);
+    match arg {
+        "now" => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .map_err(|e| format!("clock before 1970: {e}")),
+        secs => secs
+            .parse()
+            .map(secs_ms)
+            .map_err(|_| "expected `now` or Unix seconds".to_owned()),
+    }
+}
+
 /// Time after the upstream deadline for storing the outcome (a store that is
 /// restarting is retried for this long). The lease is the deadline plus this:
 /// a claim still unsettled then is abandoned, never run again.
@@ -147,8 +169,11 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     runtime.block_on(async {
         match &args.redis {
             None => {
-                let store = MemoryStore::new(args.capacity, config)
+                let mut store = MemoryStore::new(args.capacity, config)
                     .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
+                if let Some(floor_ms) = args.restart_floor {
+                    store = store.with_restart_floor(floor_ms);
+                }
                 serve(args, auth, proxy, store, metrics, "memory").await
             }
             Some(url) => {

@@ -1,7 +1,10 @@
 //! The in-memory store: the core window, sharded behind short-held mutexes.
 //!
 //! The default when no Redis is configured. One process only: records are
-//! lost on restart and are not shared between instances. Each shard is a
+//! lost on restart and are not shared between instances. A store started with
+//! [`MemoryStore::with_restart_floor`] answers `Stale` to every new key whose
+//! stamp is not newer than the floor, so a retry of a request that ran before
+//! the restart is refused instead of run again. Each shard is a
 //! [`Window`] of [`SHARD_SLOTS`] records behind a `std::sync::Mutex` that is
 //! never held across an `.await`. The window's guarantees (at most one `Fresh`
 //! per live key, `Stale` after a safe eviction, `Full` when nothing may be
@@ -56,11 +59,12 @@ impl MemoryStore<SystemClock> {
 impl<C: Clock> MemoryStore<C> {
     /// A store on `clock` (tests drive virtual time with it).
     pub fn with_clock(capacity: usize, config: StoreConfig, clock: C) -> Result<Self, StoreError> {
-        let window = WindowConfig {
-            lease: millis(config.lease),
-            ttl: millis(config.ttl),
-            max_skew: millis(config.max_skew),
-        };
+        let window = WindowConfig::new(
+            millis(config.lease),
+            millis(config.ttl),
+            millis(config.max_skew),
+        )
+        .map_err(StoreError::Config)?;
         let count = capacity.div_ceil(SHARD_SLOTS).max(1);
         let shards = (0..count)
             .map(|_| Ok(Mutex::new(Box::new(Window::new(secret()?, window)))))
@@ -72,6 +76,18 @@ impl<C: Clock> MemoryStore<C> {
             config,
             clock,
         })
+    }
+
+    /// Refuses (`Stale`) every key without a record whose stamp, in
+    /// milliseconds since the Unix epoch, is not newer than `floor_ms`. Start
+    /// a store with the time it started (or a persisted high-water mark of
+    /// stamps): nothing that ran before a restart then runs again after it,
+    /// at the cost of refusing requests stamped before it.
+    pub fn with_restart_floor(self, floor_ms: u64) -> Self {
+        for shard in self.shards.iter() {
+            lock(shard).set_restart_floor(floor_ms);
+        }
+        self
     }
 
     /// Records the store can hold.

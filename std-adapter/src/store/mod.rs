@@ -81,6 +81,8 @@ pub enum StoreError {
     TooLarge,
     /// A stored record could not be decoded.
     Corrupt,
+    /// The lease or TTL is zero (below one millisecond).
+    Config(tessera_core::window::WindowConfigError),
 }
 
 impl std::fmt::Display for StoreError {
@@ -91,6 +93,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Ticket(e) => write!(f, "ticket refused: {e}"),
             StoreError::TooLarge => f.write_str("response too large to store"),
             StoreError::Corrupt => f.write_str("stored record is corrupt"),
+            StoreError::Config(e) => write!(f, "invalid store configuration: {e}"),
         }
     }
 }

@@ -66,9 +66,9 @@ impl CaseTime for SystemClock {
 pub fn store_config(tick: Duration) -> StoreConfig {
     let ticks = |n: u64| tick.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
     StoreConfig {
-        lease: ticks(CONFIG.lease),
-        ttl: ticks(CONFIG.ttl),
-        max_skew: ticks(CONFIG.max_skew),
+        lease: ticks(CONFIG.lease()),
+        ttl: ticks(CONFIG.ttl()),
+        max_skew: ticks(CONFIG.max_skew()),
         ..StoreConfig::default()
     }
 }
@@ -190,6 +190,7 @@ fn error_name(e: &StoreError) -> &'static str {
         StoreError::Ticket(_) => "error: ticket",
         StoreError::TooLarge => "error: too large",
         StoreError::Corrupt => "error: corrupt",
+        StoreError::Config(_) => "error: config",
     }
 }
 

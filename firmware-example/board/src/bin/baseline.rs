@@ -3,7 +3,6 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use defmt_semihosting as _;
 
 #[entry]
 fn main() -> ! {

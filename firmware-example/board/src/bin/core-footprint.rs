@@ -1,5 +1,6 @@
-//! The core's share: verify one HS256 token (minted by `build.rs`) and claim
-//! its key in a 32-entry window, under the same harness as `baseline`.
+//! The core's share: verify one HS256 token (minted by `build.rs`) with the
+//! endpoint's kid'd two-key ring and claim its key in a 32-entry window,
+//! under the same harness as `baseline`.
 #![no_std]
 #![no_main]
 
@@ -7,7 +8,6 @@ use core::cell::RefCell;
 
 use cortex_m_rt::entry;
 use critical_section::Mutex;
-use defmt_semihosting as _;
 use tessera_board::keys;
 use tessera_core::{
     window::{Begin, Fingerprint, Request, Window, WindowConfig},
@@ -15,7 +15,12 @@ use tessera_core::{
 };
 
 include!(concat!(env!("OUT_DIR"), "/footprint.rs"));
-const CONFIG: WindowConfig = WindowConfig { lease: 5, ttl: 600, max_skew: 30 };
+// Checked at compile time: a panic in a constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(5, 600, 30) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 
@@ -25,10 +30,12 @@ fn main() -> ! {
 }
 
 fn probe() -> bool {
-    let (_, secret) = keys::KEYS[0];
-    let Ok(ring) = Key::hs256(secret).and_then(KeyRing::<1>::single) else {
-        return false;
-    };
+    let mut ring = KeyRing::<{ keys::KEYS.len() }>::new();
+    for (kid, secret) in keys::KEYS {
+        if Key::hs256(secret).and_then(|k| k.with_kid(kid)).and_then(|k| ring.add(k)).is_err() {
+            return false;
+        }
+    }
     let validation = Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE);
     let mut buf = [0u8; 384];
     let Ok(verified) = ring.verify(core::hint::black_box(TOKEN), &validation, NOW, &mut buf) else {

@@ -1,5 +1,6 @@
 //! The IoT endpoint: frames on UART0, the relay on PF0, logs over defmt
-//! semihosting, the window in a `static`. Runs until an `X` frame.
+//! semihosting, the window in a `static`. Runs until an `X` frame; a `B`
+//! frame resets the board (SYSRESETREQ), and the session goes on after boot.
 #![no_std]
 #![no_main]
 
@@ -7,8 +8,7 @@ use core::cell::RefCell;
 
 use cortex_m_rt::entry;
 use critical_section::Mutex;
-use defmt_semihosting as _;
-use tessera_app::{clock::SyncedClock, session::MAX_LINE, Control, Endpoint, Session, SharedWindow};
+use tessera_app::{session::MAX_LINE, Control, Endpoint, Policy, Session, SharedWindow};
 use tessera_board::{exit::exit, keys, relay::Relay, stack, systick::Millis, uart::Uart0};
 use tessera_core::{
     window::{Window, WindowConfig},
@@ -17,9 +17,13 @@ use tessera_core::{
 
 /// Keys remembered at once; a 33rd live key is answered `429 window_full`.
 const WINDOW_LEN: usize = 32;
-/// The lease outlasts the longest action (a `PULSE_SECS` pulse); records
-/// live until their token's `exp` (the endpoint passes it as `keep_until`).
-const CONFIG: WindowConfig = WindowConfig { lease: 10, ttl: 600, max_skew: 30 };
+/// See [`keys::WINDOW_TIMES`]. Checked at compile time: a panic in a
+/// constant is a build error.
+#[allow(clippy::panic)]
+const CONFIG: WindowConfig = match WindowConfig::new(keys::WINDOW_TIMES.0, keys::WINDOW_TIMES.1, keys::WINDOW_TIMES.2) {
+    Ok(config) => config,
+    Err(_) => panic!("invalid window configuration"),
+};
 
 static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 
@@ -42,10 +46,12 @@ fn main() -> ! {
             exit(false)
         }
     };
-    let validation = Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE).max_len(MAX_LINE);
-    let clock = SyncedClock::new(Millis::start(core.SYST));
-    let mut session = Session::new(Endpoint::new(&ring, validation, &WINDOW, Relay::new(), clock));
-    let mut uart = Uart0::new();
+    let policy = Policy {
+        request: Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE).max_len(MAX_LINE),
+        time: Validation::new().issuer(keys::ISSUER).audience(keys::TIME_AUDIENCE).max_len(MAX_LINE),
+    };
+    let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)));
+    let Some(mut uart) = Uart0::new() else { exit(false) };
     defmt::info!(
         "endpoint ready: {=usize}-entry window ({=usize} B), {=usize}-key ring ({=usize} B), session ({=usize} B)",
         WINDOW_LEN,
@@ -56,8 +62,11 @@ fn main() -> ! {
     );
     loop {
         match session.poll(&mut uart) {
-            Ok(Control::Continue) | Err(nb::Error::WouldBlock) => {}
+            Ok(Control::Continue) => {}
+            Err(nb::Error::WouldBlock) => uart.idle(),
             Ok(Control::Stop) => break,
+            // The window is lost with RAM; the endpoint's restart floor covers it.
+            Ok(Control::Reset) => cortex_m::peripheral::SCB::sys_reset(),
             Err(nb::Error::Other(_)) => defmt::warn!("uart: receive error, byte dropped"),
         }
     }
