@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use serde::Serialize;
 use tessera_benches::{
-    redis_load::{connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit, CLAIM_SCRIPT},
+    redis_load::{connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit, claim_script},
     results,
 };
 use tessera_std::testkit::RedisServer;
@@ -53,7 +53,7 @@ fn main() {
         .sample_size(10)
         .configure_from_args();
     let sha = server
-        .cli(&["SCRIPT", "LOAD", CLAIM_SCRIPT])
+        .cli(&["SCRIPT", "LOAD", &claim_script()])
         .expect("SCRIPT LOAD");
 
     // Median of three runs of each baseline; once in test mode.

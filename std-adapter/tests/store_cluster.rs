@@ -36,9 +36,9 @@ async fn sixty_four_claims_on_two_cluster_clients_get_one_fresh() {
 }
 
 /// Records spread over every master, each record in one slot, and the
-/// scripts reload on whichever node lost them.
+/// functions library reloads on whichever node lost it.
 #[tokio::test]
-async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
+async fn records_spread_over_all_masters_and_functions_reload_everywhere() {
     let mut cluster = RedisCluster::start(3).unwrap();
     let store = connect(&cluster, config("spread")).await;
     let stamp = now_ms();
@@ -56,7 +56,10 @@ async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
         if count > 0 {
             holders.insert(node.port());
         }
-        assert_eq!(node.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+        for flush in [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]] {
+            assert_eq!(node.cli(&flush).unwrap(), "OK");
+        }
+        assert_eq!(node.cli(&["FUNCTION", "LIST"]).unwrap(), "");
     }
     assert_eq!(holders.len(), 3, "32 records all on {holders:?}");
     for key in &keys {
@@ -65,6 +68,10 @@ async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
             panic!("not replayed")
         };
         assert_eq!(conformance::byte(&r), Some(5));
+    }
+    for node in cluster.nodes().iter() {
+        let libs = node.cli(&["FUNCTION", "LIST"]).unwrap();
+        assert!(libs.contains("tessera_"), "{}: {libs}", node.port());
     }
 }
 

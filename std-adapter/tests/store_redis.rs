@@ -61,15 +61,22 @@ async fn stored_response_round_trips_status_headers_and_body() {
     assert_eq!(store.begin(&req).await.unwrap(), Begin::Replay(response));
 }
 
+/// The scripts run as a Functions library; `SCRIPT FLUSH` does not touch it,
+/// and after `FUNCTION FLUSH` (or a restart that lost it) the next call loads
+/// it again and runs, without an error reaching the caller.
 #[tokio::test]
-async fn scripts_reload_after_script_flush() {
+async fn functions_reload_after_script_and_function_flush() {
     let server = RedisServer::start().unwrap();
-    let store = connect(&server, config("noscript")).await;
+    let store = connect(&server, config("flush")).await;
+    assert!(store.uses_functions(), "redis-server here is 7+");
     let req = request(b"alice", b"k", now_ms());
     let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
         panic!("not fresh")
     };
-    assert_eq!(server.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    for flush in [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]] {
+        assert_eq!(server.cli(&flush).unwrap(), "OK");
+    }
+    assert_eq!(server.cli(&["FUNCTION", "LIST"]).unwrap(), "");
     assert_eq!(server.cli(&["CONFIG", "RESETSTAT"]).unwrap(), "OK");
     store.complete(t, conformance::response(4)).await.unwrap();
     assert_eq!(
@@ -77,10 +84,11 @@ async fn scripts_reload_after_script_flush() {
         Some(4)
     );
     let stats = server.cli(&["INFO", "commandstats"]).unwrap();
-    // Each of the two scripts met NOSCRIPT once, was loaded, then ran by EVALSHA.
-    assert!(stats.contains("cmdstat_evalsha:calls=4,"), "{stats}");
-    assert!(stats.contains("rejected_calls=0,failed_calls=2"), "{stats}");
-    assert!(stats.contains("cmdstat_script|load:calls=2,"), "{stats}");
+    // The complete met "Function not found" once, loaded the library, ran again.
+    assert!(stats.contains("cmdstat_fcall:calls=3,"), "{stats}");
+    assert!(stats.contains("rejected_calls=0,failed_calls=1"), "{stats}");
+    assert!(stats.contains("cmdstat_function|load:calls=1,"), "{stats}");
+    assert!(!stats.contains("evalsha"), "{stats}");
 }
 
 #[tokio::test]

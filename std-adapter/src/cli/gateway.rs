@@ -4,13 +4,13 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Args;
 
-use super::{keys::RingArgs, policy::PolicyArgs, Failure};
+use super::{keys::RingArgs, policy::PolicyArgs, redis::RedisArgs, Failure};
 use crate::{
     gateway::{self, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
     store::{
         memory::MemoryStore,
-        redis::{RedisConfig, RedisStore},
+        redis::MAX_MILLIS,
         IdempotencyStore, StoreConfig,
     },
 };
@@ -28,14 +28,12 @@ pub(crate) struct GatewayArgs {
     keys: RingArgs,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Keep idempotency records in Redis, shared by every gateway started with
-    /// the same keys (record names are derived from the key material).
-    #[arg(long, value_name = "URL")]
-    redis: Option<String>,
+    #[command(flatten)]
+    redis: RedisArgs,
     /// How long a completed response is replayed, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
     ttl: u64,
-    /// Records the in-memory window holds (without --redis).
+    /// Records the in-memory window holds (without --redis or --redis-cluster).
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     capacity: usize,
     /// Largest request body, in bytes.
@@ -61,6 +59,9 @@ pub(crate) struct GatewayArgs {
 /// a claim still unsettled then is abandoned, never run again.
 const SETTLE_MARGIN: Duration = Duration::from_secs(10);
 
+/// Longest `--ttl` and `--upstream-timeout` (about 100 years).
+const MAX_SECS: u64 = MAX_MILLIS / 1000 - SETTLE_MARGIN.as_secs();
+
 /// Room for stored headers beyond `--max-response-bytes` of body.
 const HEADER_ROOM: usize = 16 * 1024;
 
@@ -68,13 +69,11 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
     let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
-    if args.ttl == 0 {
-        return Err(Failure("--ttl must be at least 1 second".into()));
-    }
-    if args.upstream_timeout == 0 {
-        return Err(Failure(
-            "--upstream-timeout must be at least 1 second".into(),
-        ));
+    // Bounded so lease + TTL stay exact in Redis' Lua and in `PEXPIRE`.
+    for (flag, secs) in [("--ttl", args.ttl), ("--upstream-timeout", args.upstream_timeout)] {
+        if !(1..=MAX_SECS).contains(&secs) {
+            return Err(Failure(format!("{flag} must be 1 to {MAX_SECS} seconds")));
+        }
     }
     let upstream_timeout = Duration::from_secs(args.upstream_timeout);
     let proxy = Proxy::new(upstream, args.max_body_bytes, upstream_timeout);
@@ -88,22 +87,13 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     init_logs();
     runtime.block_on(async {
-        match &args.redis {
+        match args.redis.connect(config, key_digest).await? {
             None => {
                 let store = MemoryStore::new(args.capacity, config)
                     .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
                 serve(args, auth, proxy, store, "memory").await
             }
-            Some(url) => {
-                let redis = RedisConfig {
-                    store: config,
-                    ..RedisConfig::new(key_digest)
-                };
-                let store = RedisStore::connect(url, redis)
-                    .await
-                    .map_err(|e| Failure(format!("--redis {url}: {e}")))?;
-                serve(args, auth, proxy, store, "redis").await
-            }
+            Some((store, kind)) => serve(args, auth, proxy, store, kind).await,
         }
     })
 }

@@ -11,8 +11,14 @@
 //!   up to [`RedisConfig::attempts`] times. An unreachable or slow Redis gives
 //!   a [`StoreError`], never `Fresh`. The connection reconnects by itself when
 //!   Redis is back.
-//! - `redis::Script` sends `EVALSHA` and falls back to loading the script on
-//!   `NOSCRIPT` (after a Redis restart or `SCRIPT FLUSH`).
+//! - The scripts are a Redis Functions library, loaded with `FUNCTION LOAD
+//!   REPLACE` on every primary when the store is made and called with `FCALL`:
+//!   persisted and replicated with the data. A server that lost them (`FUNCTION
+//!   FLUSH`, a restart without persistence, a fresh primary) answers "Function
+//!   not found" and gets them again in the same call. On Redis < 7 (no
+//!   Functions) the store uses `EVALSHA`, loading the script on `NOSCRIPT`.
+//! - Lease, TTL and skew are checked against [`MAX_MILLIS`] when the store is
+//!   made, and again inside the scripts before any write.
 //!
 //! What survives a Redis restart, failover or eviction is in `STORES.md`.
 //!
@@ -30,11 +36,12 @@ mod conn;
 mod record;
 mod scripts;
 
-pub use scripts::CLAIM_LUA;
+pub use scripts::{claim_script, MAX_MILLIS};
 
 use std::time::{Duration, Instant};
 
 use conn::{CallError, Conn};
+use scripts::Op;
 use redis::Value;
 
 use super::{
@@ -55,6 +62,9 @@ pub struct RedisConfig {
     pub timeout: Duration,
     /// Tries per operation on a timeout or broken connection (at least 1).
     pub attempts: u32,
+    /// PEM root certificates trusted for `rediss://` instead of the system's
+    /// (used with the `redis-tls` feature).
+    pub root_cert: Option<Vec<u8>>,
 }
 
 impl RedisConfig {
@@ -66,6 +76,7 @@ impl RedisConfig {
             prefix: "tessera:".to_string(),
             timeout: Duration::from_millis(500),
             attempts: 2,
+            root_cert: None,
         }
     }
 }
@@ -78,6 +89,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
+            .field("root_cert", &self.root_cert.is_some())
             .finish()
     }
 }
@@ -88,6 +100,8 @@ impl std::fmt::Debug for RedisConfig {
 pub struct RedisStore {
     conn: Conn,
     config: RedisConfig,
+    /// `FCALL` the library (Redis 7+), else `EVALSHA`.
+    functions: bool,
 }
 
 /// Ownership of an in-flight record: its key and the lease token.
@@ -121,14 +135,36 @@ impl RedisStore {
     /// Connects to one Redis server (`redis://host:port/db`), reconnecting by
     /// itself after failures.
     pub async fn connect(url: &str, config: RedisConfig) -> Result<Self, StoreError> {
-        let conn = Conn::single(url, config.timeout).await?;
-        Ok(RedisStore { conn, config })
+        check_bounds(&config.store)?;
+        let conn = Conn::single(url, &config).await?;
+        Self::with_library(conn, config).await
     }
 
     /// Connects to a Redis Cluster through any of its nodes.
     pub async fn connect_cluster(seeds: &[&str], config: RedisConfig) -> Result<Self, StoreError> {
-        let conn = Conn::cluster(seeds, config.timeout).await?;
-        Ok(RedisStore { conn, config })
+        check_bounds(&config.store)?;
+        let conn = Conn::cluster(seeds, &config).await?;
+        Self::with_library(conn, config).await
+    }
+
+    async fn with_library(conn: Conn, config: RedisConfig) -> Result<Self, StoreError> {
+        let functions = conn.load_library(config.timeout).await?;
+        if !functions {
+            tracing::warn!(
+                "redis has no Functions (Redis < 7): using EVALSHA, reloaded after NOSCRIPT"
+            );
+        }
+        Ok(RedisStore {
+            conn,
+            config,
+            functions,
+        })
+    }
+
+    /// Whether the scripts run as Redis Functions (`FCALL`) rather than
+    /// `EVALSHA`.
+    pub fn uses_functions(&self) -> bool {
+        self.functions
     }
 
     /// The configuration.
@@ -145,7 +181,7 @@ impl RedisStore {
     /// says whether an earlier try may have run (its answer was lost).
     async fn run(
         &self,
-        script: &redis::Script,
+        op: &Op,
         key: &str,
         args: &[&[u8]],
     ) -> Result<(Value, bool), CallError> {
@@ -153,7 +189,7 @@ impl RedisStore {
         for attempt in 0..self.config.attempts.max(1) {
             match self
                 .conn
-                .invoke(script, key, args, self.config.timeout)
+                .invoke(op, self.functions, key, args, self.config.timeout)
                 .await
             {
                 Ok(v) => return Ok((v, attempt > 0)),
@@ -175,7 +211,7 @@ impl RedisStore {
     /// its own doing.
     async fn settle(
         &self,
-        script: &redis::Script,
+        op: &Op,
         key: &str,
         args: &[&[u8]],
         releasing: bool,
@@ -184,7 +220,7 @@ impl RedisStore {
         let mut pause = Duration::from_millis(20);
         let mut retried = false;
         let answer = loop {
-            match self.run(script, key, args).await {
+            match self.run(op, key, args).await {
                 Err(CallError::Failed { error, .. }) => {
                     if Instant::now() + pause >= settle_by {
                         return Err(error);
@@ -216,6 +252,24 @@ impl RedisStore {
     }
 }
 
+/// Refuses a lease, TTL or skew the scripts would refuse: zero, or over
+/// [`MAX_MILLIS`].
+fn check_bounds(store: &StoreConfig) -> Result<(), StoreError> {
+    for (name, d, min) in [
+        ("lease", store.lease, 1),
+        ("ttl", store.ttl, 1),
+        ("max_skew", store.max_skew, 0),
+    ] {
+        let ms = millis(d);
+        if ms < min || ms > MAX_MILLIS {
+            return Err(StoreError::Unavailable(format!(
+                "invalid configuration: {name} must be {min} to {MAX_MILLIS} ms, got {ms} ms"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl IdempotencyStore for RedisStore {
     type Ticket = RedisTicket;
 
@@ -235,9 +289,9 @@ impl IdempotencyStore for RedisStore {
         let store = &self.config.store;
         let stamp = req.stamp.to_string();
         let keep = req.keep_until.map(|k| k.to_string()).unwrap_or_default();
-        let lease = millis(store.lease).max(1).to_string();
+        let lease = millis(store.lease).to_string();
         let skew = millis(store.max_skew).to_string();
-        let ttl = millis(store.ttl).max(1).to_string();
+        let ttl = millis(store.ttl).to_string();
         let args: [&[u8]; 7] = [
             &req.fingerprint.0,
             &token,
@@ -249,7 +303,16 @@ impl IdempotencyStore for RedisStore {
         ];
         let reply = match self.run(&scripts::CLAIM, &key, &args).await {
             Ok((reply, _)) => reply,
-            // maxmemory with `noeviction`: no room for a new record.
+            // maxmemory with `noeviction`: Functions refuse a writing function
+            // before it runs, so read without writing; a key that needs a new
+            // record answers `full`. (`EVALSHA` fails only at the write.)
+            Err(CallError::OutOfMemory) if self.functions => {
+                match self.run(&scripts::PEEK, &key, &args).await {
+                    Ok((reply, _)) => reply,
+                    Err(CallError::OutOfMemory) => return Ok(Begin::Full),
+                    Err(CallError::Failed { error, .. }) => return Err(error),
+                }
+            }
             Err(CallError::OutOfMemory) => return Ok(Begin::Full),
             Err(CallError::Failed { error, .. }) => return Err(error),
         };
@@ -268,6 +331,7 @@ impl IdempotencyStore for RedisStore {
             b"abandoned" => Begin::Abandoned,
             b"mismatch" => Begin::Mismatch,
             b"stale" => Begin::Stale,
+            b"full" => Begin::Full,
             b"replay" => {
                 let mut field = || match parts.next() {
                     Some(Value::BulkString(b)) => Ok(b),
@@ -290,7 +354,7 @@ impl IdempotencyStore for RedisStore {
         if response.stored_size() > self.config.store.max_response_bytes {
             return Err(StoreError::TooLarge);
         }
-        let ttl = millis(self.config.store.ttl).max(1).to_string();
+        let ttl = millis(self.config.store.ttl).to_string();
         let status = response.status.to_string();
         let headers = record::encode_headers(&response.headers)?;
         let args: [&[u8]; 5] = [
