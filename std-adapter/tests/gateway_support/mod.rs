@@ -38,6 +38,12 @@ impl Gateway {
     /// Starts a gateway on a free port; `extra` adds flags (`--redis`, `--ttl`, ...).
     /// Blocks until the gateway logs its address.
     pub fn start(upstream: &str, extra: &[&str]) -> Self {
+        Self::start_with(upstream, &[], true, extra)
+    }
+
+    /// Like [`Gateway::start`], with environment variables `env`, and without
+    /// `--key-file` unless `key_file` (`extra` then names the keys).
+    pub fn start_with(upstream: &str, env: &[(&str, &str)], key_file: bool, extra: &[&str]) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let key = KeyFile(
@@ -51,10 +57,14 @@ impl Gateway {
                 "127.0.0.1:0",
                 "--upstream",
                 upstream,
-                "--key-file",
-                key.0.to_str().unwrap(),
             ])
+            .args(if key_file {
+                vec!["--key-file", key.0.to_str().unwrap()]
+            } else {
+                vec![]
+            })
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
