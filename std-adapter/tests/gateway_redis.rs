@@ -319,3 +319,16 @@ async fn rediss_with_a_private_ca() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("certificate") || stderr.contains("Certificate"), "{stderr}");
 }
+
+/// A `--ttl` or `--upstream-timeout` beyond what Redis can hold exactly is a
+/// startup error, before any record could be half-written.
+#[test]
+fn out_of_range_durations_are_refused_at_startup() {
+    let files = Files::new("bounds");
+    for flag in ["--ttl", "--upstream-timeout"] {
+        let out = gateway_fails(&files, &[], &[flag, "100000000000000"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("{flag} must be 1 to")), "{stderr}");
+    }
+}

@@ -448,4 +448,61 @@ mod tests {
         let (v, _) = store.run(&scripts::ABORT, &key, &[&[1; 16]]).await.unwrap();
         assert_eq!(text(&v).unwrap(), b"other");
     }
+
+    /// Out-of-bounds numbers are refused before any write: a complete with a
+    /// TTL `PEXPIRE` would reject leaves the record running with its lease
+    /// expiry (never done with the lease's TTL), and a claim refuses a zero
+    /// lease. A `keep_until` centuries away is capped, not half-written.
+    #[tokio::test]
+    async fn scripts_check_bounds_before_writing() {
+        let server = RedisServer::start().unwrap();
+        let store = RedisStore::connect(&server.url(), RedisConfig::new(b"s".to_vec()))
+            .await
+            .unwrap();
+        let key = store.record_key(b"alice", b"k");
+        assert_eq!(tag(&claim(&store, &key, &[1; 16], 7).await), b"fresh");
+        let huge = (u64::MAX / 2).to_string();
+        for ttl in ["0", "-5", "x", huge.as_str(), "1e300"] {
+            let args: [&[u8]; 5] = [&[1; 16], ttl.as_bytes(), b"200", b"", b"body"];
+            let res = store.run(&scripts::COMPLETE, &key, &args).await;
+            assert!(res.is_err(), "ttl {ttl}: {res:?}");
+            assert_eq!(server.cli(&["HGET", &key, "st"]).unwrap(), "r", "ttl {ttl}");
+            let pttl: u64 = server.cli(&["PTTL", &key]).unwrap().parse().unwrap();
+            assert!(pttl <= 20_000, "ttl {ttl}: pttl {pttl}");
+        }
+        let now = crate::store::Clock::now_ms(&crate::store::SystemClock).to_string();
+        let other = store.record_key(b"alice", b"other");
+        let args: [&[u8]; 7] = [&[7; 16], &[2; 16], now.as_bytes(), b"", b"0", b"1000", b"10000"];
+        assert!(store.run(&scripts::CLAIM, &other, &args).await.is_err());
+        assert_eq!(server.cli(&["EXISTS", &other]).unwrap(), "0");
+        let args: [&[u8]; 7] = [&[7; 16], &[2; 16], now.as_bytes(), b"1e300", b"1000", b"1000", b"10000"];
+        let (v, _) = store.run(&scripts::CLAIM, &other, &args).await.unwrap();
+        assert_eq!(tag(&v), b"fresh");
+        let pttl: u64 = server.cli(&["PTTL", &other]).unwrap().parse().unwrap();
+        assert!(pttl > MAX_MILLIS && pttl <= 2 * MAX_MILLIS, "{pttl}");
+    }
+
+    /// Settings the scripts would refuse are refused when the store is made.
+    #[tokio::test]
+    async fn out_of_bounds_settings_are_refused_up_front() {
+        let server = RedisServer::start().unwrap();
+        let too_long = Duration::from_millis(MAX_MILLIS + 1);
+        for change in [
+            |c: &mut StoreConfig, d| c.ttl = d,
+            |c: &mut StoreConfig, d| c.lease = d,
+            |c: &mut StoreConfig, d| c.max_skew = d,
+        ] {
+            let mut config = RedisConfig::new(b"s".to_vec());
+            change(&mut config.store, too_long);
+            let res = RedisStore::connect(&server.url(), config).await;
+            assert!(
+                matches!(&res, Err(StoreError::Unavailable(m)) if m.contains("invalid configuration")),
+                "{:?}",
+                res.err()
+            );
+        }
+        let mut config = RedisConfig::new(b"s".to_vec());
+        config.store.ttl = Duration::ZERO;
+        assert!(RedisStore::connect(&server.url(), config).await.is_err());
+    }
 }
