@@ -106,3 +106,31 @@ async fn keys_on_a_dead_master_fail_closed() {
         "{errors} errors, {on_victim} records were on the dead master"
     );
 }
+
+/// Slots move between masters (`redis-cli --cluster reshard`, keys migrated)
+/// under a workload on two clients: every key runs exactly once and every
+/// caller ends with its replay, wherever the record now lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_a_slot_migration() {
+    let mut cluster = RedisCluster::start(3).unwrap();
+    let mut cfg = config("reshard");
+    cfg.store.lease = std::time::Duration::from_secs(10);
+    cfg.store.ttl = std::time::Duration::from_secs(60);
+    let stores = vec![
+        connect(&cluster, cfg.clone()).await,
+        connect(&cluster, cfg).await,
+    ];
+    let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let before = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
+    tokio::task::block_in_place(|| cluster.reshard(0, 1, 2000)).unwrap();
+    let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
+    assert!(!load.is_finished(), "the workload ended before the migration did");
+    let report = load.await.unwrap();
+    eprintln!(
+        "{} retriable errors; node 0 held {before} records before the move, {after} after",
+        report.outages
+    );
+    assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
+    assert_eq!(report.abandoned, 0);
+}

@@ -64,4 +64,38 @@ impl RedisCluster {
     pub fn nodes(&mut self) -> &mut [RedisServer] {
         &mut self.nodes
     }
+
+    /// Moves `slots` hash slots from master `from` to master `to` (indexes
+    /// into [`RedisCluster::nodes`]) with `redis-cli --cluster reshard`, keys
+    /// included (`MIGRATE`), while the cluster stays in service. Blocks until
+    /// done.
+    pub fn reshard(&self, from: usize, to: usize, slots: usize) -> io::Result<()> {
+        let node = |i: usize| {
+            self.nodes
+                .get(i)
+                .ok_or_else(|| io::Error::other(format!("no node {i}")))
+        };
+        let id = |i: usize| node(i).and_then(|n| n.cli(&["CLUSTER", "MYID"]));
+        let (from_id, to_id) = (id(from)?, id(to)?);
+        let entry = format!("127.0.0.1:{}", node(from)?.port());
+        let slots = slots.to_string();
+        cli(
+            node(from)?.port(),
+            &[
+                "--cluster",
+                "reshard",
+                &entry,
+                "--cluster-from",
+                &from_id,
+                "--cluster-to",
+                &to_id,
+                "--cluster-slots",
+                &slots,
+                "--cluster-yes",
+                "--cluster-pipeline",
+                "20",
+            ],
+        )
+        .map(drop)
+    }
 }
