@@ -91,6 +91,43 @@ async fn functions_reload_after_script_and_function_flush() {
     assert!(!stats.contains("evalsha"), "{stats}");
 }
 
+/// The `EVALSHA` path (Redis < 7), taken here by an ACL user without the
+/// `FUNCTION` permission: the conformance suite passes, and after
+/// `SCRIPT FLUSH` each script meets `NOSCRIPT` once, is loaded, and runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evalsha_path_without_functions() {
+    let server = RedisServer::start().unwrap();
+    server
+        .cli(&["ACL", "SETUSER", "old", "on", ">pw", "~*", "&*", "+@all", "-function"])
+        .unwrap();
+    let url = format!("redis://old:pw@127.0.0.1:{}/", server.port());
+    let store = RedisStore::connect(&url, config("evalsha")).await.unwrap();
+    assert!(!store.uses_functions());
+    conformance_suite(|c| {
+        let url = url.clone();
+        async move { RedisStore::connect(&url, c).await.unwrap() }
+    })
+    .await;
+
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    assert_eq!(server.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    assert_eq!(server.cli(&["CONFIG", "RESETSTAT"]).unwrap(), "OK");
+    store.complete(t, conformance::response(4)).await.unwrap();
+    assert_eq!(
+        conformance::byte(&replay(store.begin(&req).await.unwrap())),
+        Some(4)
+    );
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    // Each of the two scripts met NOSCRIPT once, was loaded, then ran by EVALSHA.
+    assert!(stats.contains("cmdstat_evalsha:calls=4,"), "{stats}");
+    assert!(stats.contains("rejected_calls=0,failed_calls=2"), "{stats}");
+    assert!(stats.contains("cmdstat_script|load:calls=2,"), "{stats}");
+    assert!(!stats.contains("fcall"), "{stats}");
+}
+
 #[tokio::test]
 async fn full_redis_with_noeviction_answers_full_and_still_replays() {
     let server = RedisServer::start_with(&["--maxmemory-policy", "noeviction"]).unwrap();

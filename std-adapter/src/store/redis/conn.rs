@@ -107,7 +107,8 @@ impl Conn {
     }
 
     /// Loads the Functions library on every primary, replacing any older
-    /// copy. `Ok(false)`: the server has no Functions (Redis < 7).
+    /// copy. `Ok(false)`: the server has no Functions (Redis < 7) or this
+    /// user may not load them.
     pub(super) async fn load_library(&self, timeout: Duration) -> Result<bool, StoreError> {
         let mut cmd = redis::cmd("FUNCTION");
         cmd.arg("LOAD").arg("REPLACE").arg(&*scripts::LIBRARY);
@@ -116,7 +117,13 @@ impl Conn {
             .map_err(|_| StoreError::Timeout)?;
         match reply {
             Ok(_) => Ok(true),
-            Err(e) if e.detail().is_some_and(|d| d.contains("unknown command")) => Ok(false),
+            // Redis < 7, or an ACL user without `FUNCTION`.
+            Err(e)
+                if e.code() == Some("NOPERM")
+                    || e.detail().is_some_and(|d| d.contains("unknown command")) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(connect_error(e)),
         }
     }

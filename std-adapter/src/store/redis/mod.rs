@@ -16,7 +16,8 @@
 //!   persisted and replicated with the data. A server that lost them (`FUNCTION
 //!   FLUSH`, a restart without persistence, a fresh primary) answers "Function
 //!   not found" and gets them again in the same call. On Redis < 7 (no
-//!   Functions) the store uses `EVALSHA`, loading the script on `NOSCRIPT`.
+//!   Functions), or for an ACL user without `FUNCTION`, the store uses
+//!   `EVALSHA`, loading the script on `NOSCRIPT`.
 //! - Lease, TTL and skew are checked against [`MAX_MILLIS`] when the store is
 //!   made, and again inside the scripts before any write.
 //!
@@ -151,7 +152,8 @@ impl RedisStore {
         let functions = conn.load_library(config.timeout).await?;
         if !functions {
             tracing::warn!(
-                "redis has no Functions (Redis < 7): using EVALSHA, reloaded after NOSCRIPT"
+                "cannot load Redis Functions (Redis < 7, or no FUNCTION permission): \
+                 using EVALSHA, reloaded after NOSCRIPT"
             );
         }
         Ok(RedisStore {
