@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use serde::Serialize;
 use tessera_benches::{
-    redis_load::{connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit, claim_script},
+    redis_load::{claim_script, connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit},
     results,
 };
 use tessera_std::testkit::RedisServer;

@@ -137,7 +137,16 @@ async fn two_gateways_on_a_cluster_run_each_key_once() {
 async fn acl_user_from_the_environment_without_the_password_in_logs() {
     let redis = RedisServer::start().unwrap();
     redis
-        .cli(&["ACL", "SETUSER", "app", "on", ">s3cret-pass", "~*", "&*", "+@all"])
+        .cli(&[
+            "ACL",
+            "SETUSER",
+            "app",
+            "on",
+            ">s3cret-pass",
+            "~*",
+            "&*",
+            "+@all",
+        ])
         .unwrap();
     let url = format!("redis://app:s3cret-pass@127.0.0.1:{}/", redis.port());
     let up = Upstream::start().await;
@@ -151,7 +160,10 @@ async fn acl_user_from_the_environment_without_the_password_in_logs() {
     let clients = redis.cli(&["CLIENT", "LIST"]).unwrap();
     assert!(clients.contains("user=app"), "{clients}");
     let logs = gw.logs();
-    assert!(logs.iter().any(|l| l.contains("\"store\":\"redis\"")), "{logs:?}");
+    assert!(
+        logs.iter().any(|l| l.contains("\"store\":\"redis\"")),
+        "{logs:?}"
+    );
     assert!(!logs.iter().any(|l| l.contains("s3cret-pass")), "{logs:?}");
 }
 
@@ -162,7 +174,16 @@ async fn acl_user_from_the_environment_without_the_password_in_logs() {
 fn refused_credentials_are_reported_as_such_and_never_printed() {
     let redis = RedisServer::start().unwrap();
     redis
-        .cli(&["ACL", "SETUSER", "app", "on", ">right-pass", "~*", "&*", "+@all"])
+        .cli(&[
+            "ACL",
+            "SETUSER",
+            "app",
+            "on",
+            ">right-pass",
+            "~*",
+            "&*",
+            "+@all",
+        ])
         .unwrap();
     let port = redis.port();
     let wrong = format!("redis://app:wrong-pass@127.0.0.1:{port}/");
@@ -211,7 +232,10 @@ async fn a_record_secret_keeps_records_across_a_key_rotation() {
     let up = Upstream::start().await;
     let files = Files::new("rotation");
     let old = format!("old={}", files.write("old.key", SECRET));
-    let new = format!("new={}", files.write("new.key", b"a-second-key-of-32-bytes-at-last"));
+    let new = format!(
+        "new={}",
+        files.write("new.key", b"a-second-key-of-32-bytes-at-last")
+    );
     let secret = files.write("records.secret", b"the record secret, 32 bytes long");
     let client = Client::new();
     let token = token_by("old", SECRET);
@@ -235,7 +259,10 @@ async fn a_record_secret_keeps_records_across_a_key_rotation() {
     assert_eq!(post(&client, &other_prefix, &token, "k").await, FRESH);
     assert_eq!(up.hits(), 3);
     let keys = redis.cli(&["KEYS", "*"]).unwrap();
-    assert_eq!(keys.lines().filter(|k| k.starts_with("tessera:{")).count(), 2);
+    assert_eq!(
+        keys.lines().filter(|k| k.starts_with("tessera:{")).count(),
+        2
+    );
     assert_eq!(keys.lines().filter(|k| k.starts_with("svc2:{")).count(), 1);
 }
 
@@ -263,7 +290,13 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// A private CA and a server certificate for 127.0.0.1 that it signed, made
 /// with `openssl`: the paths of (CA certificate, server certificate, key).
 fn private_ca(files: &Files) -> (String, String, String) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509", "-days", "1", "-subj", "/CN=tessera test CA"];
     ca.extend(ec);
     ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
@@ -276,8 +309,21 @@ fn private_ca(files: &Files) -> (String, String, String) {
     openssl(
         &files.0,
         &[
-            "x509", "-req", "-days", "1", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
-            "ca.key", "-CAcreateserial", "-extfile", "san.cnf", "-out", "server.pem",
+            "x509",
+            "-req",
+            "-days",
+            "1",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-extfile",
+            "san.cnf",
+            "-out",
+            "server.pem",
         ],
     );
     let path = |name: &str| files.0.join(name).to_str().unwrap().to_owned();
@@ -317,7 +363,10 @@ async fn rediss_with_a_private_ca() {
     let out = gateway_fails(&files, &[], &["--redis", &url]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("certificate") || stderr.contains("Certificate"), "{stderr}");
+    assert!(
+        stderr.contains("certificate") || stderr.contains("Certificate"),
+        "{stderr}"
+    );
 }
 
 /// A `--ttl` or `--upstream-timeout` beyond what Redis can hold exactly is a

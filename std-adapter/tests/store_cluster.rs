@@ -125,7 +125,10 @@ async fn a_workload_survives_a_slot_migration() {
     let before = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
     tokio::task::block_in_place(|| cluster.reshard(0, 1, 2000)).unwrap();
     let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
-    assert!(!load.is_finished(), "the workload ended before the migration did");
+    assert!(
+        !load.is_finished(),
+        "the workload ended before the migration did"
+    );
     let report = load.await.unwrap();
     eprintln!(
         "{} retriable errors; node 0 held {before} records before the move, {after} after",

@@ -201,7 +201,11 @@ async fn a_workload_survives_flushes_and_a_restart_on_aof() {
     config.store.lease = Duration::from_secs(10);
     let mut stores = Vec::new();
     for _ in 0..2 {
-        stores.push(RedisStore::connect(&server.url(), config.clone()).await.unwrap());
+        stores.push(
+            RedisStore::connect(&server.url(), config.clone())
+                .await
+                .unwrap(),
+        );
     }
     let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
     tokio::time::sleep(Duration::from_millis(300)).await;

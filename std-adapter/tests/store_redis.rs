@@ -98,7 +98,17 @@ async fn functions_reload_after_script_and_function_flush() {
 async fn evalsha_path_without_functions() {
     let server = RedisServer::start().unwrap();
     server
-        .cli(&["ACL", "SETUSER", "old", "on", ">pw", "~*", "&*", "+@all", "-function"])
+        .cli(&[
+            "ACL",
+            "SETUSER",
+            "old",
+            "on",
+            ">pw",
+            "~*",
+            "&*",
+            "+@all",
+            "-function",
+        ])
         .unwrap();
     let url = format!("redis://old:pw@127.0.0.1:{}/", server.port());
     let store = RedisStore::connect(&url, config("evalsha")).await.unwrap();

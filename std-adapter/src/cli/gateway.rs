@@ -8,11 +8,7 @@ use super::{keys::RingArgs, policy::PolicyArgs, redis::RedisArgs, Failure};
 use crate::{
     gateway::{self, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
-    store::{
-        memory::MemoryStore,
-        redis::MAX_MILLIS,
-        IdempotencyStore, StoreConfig,
-    },
+    store::{memory::MemoryStore, redis::MAX_MILLIS, IdempotencyStore, StoreConfig},
 };
 
 /// Arguments of `tessera gateway`.
@@ -70,7 +66,10 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
     // Bounded so lease + TTL stay exact in Redis' Lua and in `PEXPIRE`.
-    for (flag, secs) in [("--ttl", args.ttl), ("--upstream-timeout", args.upstream_timeout)] {
+    for (flag, secs) in [
+        ("--ttl", args.ttl),
+        ("--upstream-timeout", args.upstream_timeout),
+    ] {
         if !(1..=MAX_SECS).contains(&secs) {
             return Err(Failure(format!("{flag} must be 1 to {MAX_SECS} seconds")));
         }

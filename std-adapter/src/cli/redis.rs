@@ -68,9 +68,7 @@ impl RedisArgs {
                 ("--redis-ca-file", self.redis_ca_file.is_some()),
             ] {
                 if set {
-                    return Err(Failure(format!(
-                        "{flag} needs --redis or --redis-cluster"
-                    )));
+                    return Err(Failure(format!("{flag} needs --redis or --redis-cluster")));
                 }
             }
             return Ok(None);
@@ -94,7 +92,10 @@ impl RedisArgs {
         let root_cert = match &self.redis_ca_file {
             None => None,
             Some(path) => Some(std::fs::read(path).map_err(|e| {
-                Failure(format!("cannot read --redis-ca-file {}: {e}", path.display()))
+                Failure(format!(
+                    "cannot read --redis-ca-file {}: {e}",
+                    path.display()
+                ))
             })?),
         };
         let config = RedisConfig {

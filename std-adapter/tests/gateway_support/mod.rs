@@ -43,7 +43,12 @@ impl Gateway {
 
     /// Like [`Gateway::start`], with environment variables `env`, and without
     /// `--key-file` unless `key_file` (`extra` then names the keys).
-    pub fn start_with(upstream: &str, env: &[(&str, &str)], key_file: bool, extra: &[&str]) -> Self {
+    pub fn start_with(
+        upstream: &str,
+        env: &[(&str, &str)],
+        key_file: bool,
+        extra: &[&str],
+    ) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let key = KeyFile(
@@ -51,13 +56,7 @@ impl Gateway {
         );
         std::fs::write(&key.0, SECRET).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args([
-                "gateway",
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                upstream,
-            ])
+            .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", upstream])
             .args(if key_file {
                 vec!["--key-file", key.0.to_str().unwrap()]
             } else {

@@ -138,7 +138,10 @@ pub async fn workload(stores: &[RedisStore], workers: usize, keys: usize) -> Wor
                     let v = u8::try_from(k % 200).unwrap();
                     loop {
                         assert!(std::time::Instant::now() < end, "key {k} never settled");
-                        match store.begin(&request(b"load", key.as_bytes(), now_ms())).await {
+                        match store
+                            .begin(&request(b"load", key.as_bytes(), now_ms()))
+                            .await
+                        {
                             Ok(Begin::Fresh(t)) => {
                                 runs.lock().unwrap()[k] += 1;
                                 if store.complete(t, conformance::response(v)).await.is_err() {

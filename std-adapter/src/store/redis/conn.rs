@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
-    AsyncConnectionConfig,
     cluster::ClusterClient,
     cluster_async::ClusterConnection,
-    ErrorKind, RedisError, ServerErrorKind, Value,
+    AsyncConnectionConfig, ErrorKind, RedisError, ServerErrorKind, Value,
 };
 
-use super::{scripts::{self, Op}, RedisConfig};
+use super::{
+    scripts::{self, Op},
+    RedisConfig,
+};
 use crate::store::StoreError;
 
 /// A multiplexed connection; clones share it.

@@ -42,8 +42,8 @@ pub use scripts::{claim_script, MAX_MILLIS};
 use std::time::{Duration, Instant};
 
 use conn::{CallError, Conn};
-use scripts::Op;
 use redis::Value;
+use scripts::Op;
 
 use super::{
     Begin, IdempotencyStore, Request, StoreConfig, StoreError, StoredResponse, TicketError,
@@ -181,12 +181,7 @@ impl RedisStore {
 
     /// Runs `script` with `key` and `args`, with a timeout on each try. Also
     /// says whether an earlier try may have run (its answer was lost).
-    async fn run(
-        &self,
-        op: &Op,
-        key: &str,
-        args: &[&[u8]],
-    ) -> Result<(Value, bool), CallError> {
+    async fn run(&self, op: &Op, key: &str, args: &[&[u8]]) -> Result<(Value, bool), CallError> {
         let mut last = StoreError::Timeout;
         for attempt in 0..self.config.attempts.max(1) {
             match self
@@ -474,10 +469,26 @@ mod tests {
         }
         let now = crate::store::Clock::now_ms(&crate::store::SystemClock).to_string();
         let other = store.record_key(b"alice", b"other");
-        let args: [&[u8]; 7] = [&[7; 16], &[2; 16], now.as_bytes(), b"", b"0", b"1000", b"10000"];
+        let args: [&[u8]; 7] = [
+            &[7; 16],
+            &[2; 16],
+            now.as_bytes(),
+            b"",
+            b"0",
+            b"1000",
+            b"10000",
+        ];
         assert!(store.run(&scripts::CLAIM, &other, &args).await.is_err());
         assert_eq!(server.cli(&["EXISTS", &other]).unwrap(), "0");
-        let args: [&[u8]; 7] = [&[7; 16], &[2; 16], now.as_bytes(), b"1e300", b"1000", b"1000", b"10000"];
+        let args: [&[u8]; 7] = [
+            &[7; 16],
+            &[2; 16],
+            now.as_bytes(),
+            b"1e300",
+            b"1000",
+            b"1000",
+            b"10000",
+        ];
         let (v, _) = store.run(&scripts::CLAIM, &other, &args).await.unwrap();
         assert_eq!(tag(&v), b"fresh");
         let pttl: u64 = server.cli(&["PTTL", &other]).unwrap().parse().unwrap();

@@ -177,8 +177,7 @@ return 'ok'
 
 /// `KEYS[1]` record; `ARGV`: token. Deletes the record if this token still
 /// runs it within its lease. Answers `ok`, `expired` or `other`.
-pub(super) static ABORT: LazyLock<Op> =
-    LazyLock::new(|| Op::new("abort", ABORT_LUA.into(), ""));
+pub(super) static ABORT: LazyLock<Op> = LazyLock::new(|| Op::new("abort", ABORT_LUA.into(), ""));
 
 const ABORT_LUA: &str = r"
 local rec = redis.call('HMGET', KEYS[1], 'st', 'tok', 'lu')
