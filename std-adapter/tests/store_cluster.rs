@@ -107,7 +107,8 @@ async fn keys_on_a_dead_master_fail_closed() {
     );
 }
 
-/// Slots move between masters (`redis-cli --cluster reshard`, keys migrated)
+/// 1000 slots move between masters (`redis-cli --cluster reshard`, keys
+/// migrated)
 /// under a workload on two clients: every key runs exactly once and every
 /// caller ends with its replay, wherever the record now lives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,12 +124,17 @@ async fn a_workload_survives_a_slot_migration() {
     let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let before = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
-    tokio::task::block_in_place(|| cluster.reshard(0, 1, 2000)).unwrap();
-    let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
     assert!(
         !load.is_finished(),
-        "the workload ended before the migration did"
+        "the workload ended before the migration began"
     );
+    let mut cluster = tokio::task::spawn_blocking(move || {
+        cluster.reshard(0, 1, 1000).unwrap();
+        cluster
+    })
+    .await
+    .unwrap();
+    let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
     let report = load.await.unwrap();
     eprintln!(
         "{} retriable errors; node 0 held {before} records before the move, {after} after",
@@ -136,4 +142,34 @@ async fn a_workload_survives_a_slot_migration() {
     );
     assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
     assert_eq!(report.abandoned, 0);
+}
+
+/// A replica is promoted (`CLUSTER FAILOVER`) under a workload on two
+/// clients: every key runs exactly once, every caller ends with its replay,
+/// and the new master runs the functions it got by replication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_a_replica_promotion() {
+    let cluster = RedisCluster::start_with_replicas(3, 1).unwrap();
+    let replica = (0..6)
+        .find(|&i| cluster.is_replica(i).unwrap())
+        .expect("a replica");
+    let mut cfg = config("failover");
+    cfg.store.lease = std::time::Duration::from_secs(10);
+    cfg.store.ttl = std::time::Duration::from_secs(60);
+    let stores = vec![
+        connect(&cluster, cfg.clone()).await,
+        connect(&cluster, cfg).await,
+    ];
+    let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::task::block_in_place(|| cluster.failover(replica)).unwrap();
+    assert!(
+        !load.is_finished(),
+        "the workload ended before the failover"
+    );
+    let report = load.await.unwrap();
+    eprintln!("{} retriable errors", report.outages);
+    assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
+    assert_eq!(report.abandoned, 0);
+    assert!(!cluster.is_replica(replica).unwrap());
 }

@@ -178,6 +178,9 @@ mod tests {
                 }
             }
         }
-        assert!(decoded > 100 && refused > 100, "{decoded} decoded, {refused} refused");
+        assert!(
+            decoded > 100 && refused > 100,
+            "{decoded} decoded, {refused} refused"
+        );
     }
 }
