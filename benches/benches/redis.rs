@@ -97,7 +97,22 @@ fn main() {
             "",
             "30000",
             "60000",
+            "60000",
         ];
+        // The baseline must run the claim to its write, not fail early: an
+        // earlier version passed six arguments of seven and timed an error.
+        let once = [&["EVALSHA"][..], &claim[..]].concat();
+        let once: Vec<&str> = once
+            .iter()
+            .map(|a| {
+                if *a == "bench:__rand_int__" {
+                    "bench:check"
+                } else {
+                    a
+                }
+            })
+            .collect();
+        assert_eq!(server.cli(&once).expect("EVALSHA claim"), "fresh");
         let evalsha = redis_benchmark(
             port,
             runs,
