@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use serde::Serialize;
 use tessera_benches::{
-    redis_load::{connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit, CLAIM_SCRIPT},
+    redis_load::{claim_script, connect, cpu_split, pairs, redis_benchmark, Baseline, CpuSplit},
     results,
 };
 use tessera_std::testkit::RedisServer;
@@ -53,7 +53,7 @@ fn main() {
         .sample_size(10)
         .configure_from_args();
     let sha = server
-        .cli(&["SCRIPT", "LOAD", CLAIM_SCRIPT])
+        .cli(&["SCRIPT", "LOAD", &claim_script()])
         .expect("SCRIPT LOAD");
 
     // Median of three runs of each baseline; once in test mode.
@@ -97,7 +97,22 @@ fn main() {
             "",
             "30000",
             "60000",
+            "60000",
         ];
+        // The baseline must run the claim to its write, not fail early: an
+        // earlier version passed six arguments of seven and timed an error.
+        let once = [&["EVALSHA"][..], &claim[..]].concat();
+        let once: Vec<&str> = once
+            .iter()
+            .map(|a| {
+                if *a == "bench:__rand_int__" {
+                    "bench:check"
+                } else {
+                    a
+                }
+            })
+            .collect();
+        assert_eq!(server.cli(&once).expect("EVALSHA claim"), "fresh");
         let evalsha = redis_benchmark(
             port,
             runs,

@@ -15,7 +15,7 @@ use tessera_std::store::{
 
 /// The store's claim script, for `redis-benchmark ... EVALSHA`: the same Lua
 /// work, without the client.
-pub use tessera_std::store::redis::CLAIM_LUA as CLAIM_SCRIPT;
+pub use tessera_std::store::redis::claim_script;
 
 /// Idempotency keys handed out so far, so every pair claims a new key.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(0);

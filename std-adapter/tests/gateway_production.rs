@@ -273,13 +273,14 @@ async fn the_upstream_sees_only_what_the_gateway_vouches_for() {
 #[tokio::test]
 async fn every_flag_can_come_from_the_environment() {
     let up = Upstream::start().await;
-    let gw = Gateway::start_with_env(
+    let gw = Gateway::start_with(
         &up.url(),
-        &[],
         &[
             ("TESSERA_ADMIN_LISTEN", "127.0.0.1:0"),
             ("TESSERA_MAX_BODY_BYTES", "10"),
         ],
+        true,
+        &[],
     );
     let client = Client::new();
     let res = client.get(gw.admin_url("/healthz")).send().await.unwrap();

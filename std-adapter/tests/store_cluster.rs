@@ -36,9 +36,9 @@ async fn sixty_four_claims_on_two_cluster_clients_get_one_fresh() {
 }
 
 /// Records spread over every master, each record in one slot, and the
-/// scripts reload on whichever node lost them.
+/// functions library reloads on whichever node lost it.
 #[tokio::test]
-async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
+async fn records_spread_over_all_masters_and_functions_reload_everywhere() {
     let mut cluster = RedisCluster::start(3).unwrap();
     let store = connect(&cluster, config("spread")).await;
     let stamp = now_ms();
@@ -56,7 +56,10 @@ async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
         if count > 0 {
             holders.insert(node.port());
         }
-        assert_eq!(node.cli(&["SCRIPT", "FLUSH"]).unwrap(), "OK");
+        for flush in [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]] {
+            assert_eq!(node.cli(&flush).unwrap(), "OK");
+        }
+        assert_eq!(node.cli(&["FUNCTION", "LIST"]).unwrap(), "");
     }
     assert_eq!(holders.len(), 3, "32 records all on {holders:?}");
     for key in &keys {
@@ -65,6 +68,10 @@ async fn records_spread_over_all_masters_and_scripts_reload_everywhere() {
             panic!("not replayed")
         };
         assert_eq!(conformance::byte(&r), Some(5));
+    }
+    for node in cluster.nodes().iter() {
+        let libs = node.cli(&["FUNCTION", "LIST"]).unwrap();
+        assert!(libs.contains("tessera_"), "{}: {libs}", node.port());
     }
 }
 
@@ -98,4 +105,71 @@ async fn keys_on_a_dead_master_fail_closed() {
         errors >= on_victim,
         "{errors} errors, {on_victim} records were on the dead master"
     );
+}
+
+/// 1000 slots move between masters (`redis-cli --cluster reshard`, keys
+/// migrated)
+/// under a workload on two clients: every key runs exactly once and every
+/// caller ends with its replay, wherever the record now lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_a_slot_migration() {
+    let mut cluster = RedisCluster::start(3).unwrap();
+    let mut cfg = config("reshard");
+    cfg.store.lease = std::time::Duration::from_secs(10);
+    cfg.store.ttl = std::time::Duration::from_secs(60);
+    let stores = vec![
+        connect(&cluster, cfg.clone()).await,
+        connect(&cluster, cfg).await,
+    ];
+    let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let before = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
+    assert!(
+        !load.is_finished(),
+        "the workload ended before the migration began"
+    );
+    let mut cluster = tokio::task::spawn_blocking(move || {
+        cluster.reshard(0, 1, 1000).unwrap();
+        cluster
+    })
+    .await
+    .unwrap();
+    let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
+    let report = load.await.unwrap();
+    eprintln!(
+        "{} retriable errors; node 0 held {before} records before the move, {after} after",
+        report.outages
+    );
+    assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
+    assert_eq!(report.abandoned, 0);
+}
+
+/// A replica is promoted (`CLUSTER FAILOVER`) under a workload on two
+/// clients: every key runs exactly once, every caller ends with its replay,
+/// and the new master runs the functions it got by replication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_a_replica_promotion() {
+    let cluster = RedisCluster::start_with_replicas(3, 1).unwrap();
+    let replica = (0..6)
+        .find(|&i| cluster.is_replica(i).unwrap())
+        .expect("a replica");
+    let mut cfg = config("failover");
+    cfg.store.lease = std::time::Duration::from_secs(10);
+    cfg.store.ttl = std::time::Duration::from_secs(60);
+    let stores = vec![
+        connect(&cluster, cfg.clone()).await,
+        connect(&cluster, cfg).await,
+    ];
+    let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::task::block_in_place(|| cluster.failover(replica)).unwrap();
+    assert!(
+        !load.is_finished(),
+        "the workload ended before the failover"
+    );
+    let report = load.await.unwrap();
+    eprintln!("{} retriable errors", report.outages);
+    assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
+    assert_eq!(report.abandoned, 0);
+    assert!(!cluster.is_replica(replica).unwrap());
 }

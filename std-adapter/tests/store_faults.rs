@@ -187,3 +187,39 @@ async fn store_recovers_after_a_long_outage() {
     server.restart().unwrap();
     assert_eq!(until_answered(&store, b"k").await.name(), "fresh");
 }
+
+/// Mid-workload, `SCRIPT FLUSH` and `FUNCTION FLUSH`, then a SIGKILL and a
+/// restart on the same AOF (`appendfsync always`): every key runs exactly
+/// once, every caller ends with its replay (completes pending during the
+/// restart land once Redis is back), and the restarted server has the
+/// functions from its AOF without being sent them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_flushes_and_a_restart_on_aof() {
+    let mut server =
+        RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always"]).unwrap();
+    let mut config = fault_config("aof");
+    config.store.lease = Duration::from_secs(10);
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(
+            RedisStore::connect(&server.url(), config.clone())
+                .await
+                .unwrap(),
+        );
+    }
+    let load = tokio::spawn(async move { workload(&stores, 3, 300).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for flush in [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]] {
+        assert_eq!(server.cli(&flush).unwrap(), "OK");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!load.is_finished(), "the workload ended before the restart");
+    server.restart().unwrap();
+    let report = load.await.unwrap();
+    eprintln!("{} retriable errors", report.outages);
+    assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
+    assert_eq!(report.abandoned, 0);
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    assert!(stats.contains("cmdstat_fcall:"), "{stats}");
+    assert!(!stats.contains("function|load"), "{stats}");
+}

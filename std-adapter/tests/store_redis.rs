@@ -61,10 +61,64 @@ async fn stored_response_round_trips_status_headers_and_body() {
     assert_eq!(store.begin(&req).await.unwrap(), Begin::Replay(response));
 }
 
+/// The scripts run as a Functions library; `SCRIPT FLUSH` does not touch it,
+/// and after `FUNCTION FLUSH` (or a restart that lost it) the next call loads
+/// it again and runs, without an error reaching the caller.
 #[tokio::test]
-async fn scripts_reload_after_script_flush() {
+async fn functions_reload_after_script_and_function_flush() {
     let server = RedisServer::start().unwrap();
-    let store = connect(&server, config("noscript")).await;
+    let store = connect(&server, config("flush")).await;
+    assert!(store.uses_functions(), "redis-server here is 7+");
+    let req = request(b"alice", b"k", now_ms());
+    let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+        panic!("not fresh")
+    };
+    for flush in [["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"]] {
+        assert_eq!(server.cli(&flush).unwrap(), "OK");
+    }
+    assert_eq!(server.cli(&["FUNCTION", "LIST"]).unwrap(), "");
+    assert_eq!(server.cli(&["CONFIG", "RESETSTAT"]).unwrap(), "OK");
+    store.complete(t, conformance::response(4)).await.unwrap();
+    assert_eq!(
+        conformance::byte(&replay(store.begin(&req).await.unwrap())),
+        Some(4)
+    );
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap();
+    // The complete met "Function not found" once, loaded the library, ran again.
+    assert!(stats.contains("cmdstat_fcall:calls=3,"), "{stats}");
+    assert!(stats.contains("rejected_calls=0,failed_calls=1"), "{stats}");
+    assert!(stats.contains("cmdstat_function|load:calls=1,"), "{stats}");
+    assert!(!stats.contains("evalsha"), "{stats}");
+}
+
+/// The `EVALSHA` path (Redis < 7), taken here by an ACL user without the
+/// `FUNCTION` permission: the conformance suite passes, and after
+/// `SCRIPT FLUSH` each script meets `NOSCRIPT` once, is loaded, and runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evalsha_path_without_functions() {
+    let server = RedisServer::start().unwrap();
+    server
+        .cli(&[
+            "ACL",
+            "SETUSER",
+            "old",
+            "on",
+            ">pw",
+            "~*",
+            "&*",
+            "+@all",
+            "-function",
+        ])
+        .unwrap();
+    let url = format!("redis://old:pw@127.0.0.1:{}/", server.port());
+    let store = RedisStore::connect(&url, config("evalsha")).await.unwrap();
+    assert!(!store.uses_functions());
+    conformance_suite(|c| {
+        let url = url.clone();
+        async move { RedisStore::connect(&url, c).await.unwrap() }
+    })
+    .await;
+
     let req = request(b"alice", b"k", now_ms());
     let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
         panic!("not fresh")
@@ -81,6 +135,7 @@ async fn scripts_reload_after_script_flush() {
     assert!(stats.contains("cmdstat_evalsha:calls=4,"), "{stats}");
     assert!(stats.contains("rejected_calls=0,failed_calls=2"), "{stats}");
     assert!(stats.contains("cmdstat_script|load:calls=2,"), "{stats}");
+    assert!(!stats.contains("fcall"), "{stats}");
 }
 
 #[tokio::test]

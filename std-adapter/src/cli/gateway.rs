@@ -4,15 +4,11 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Args;
 
-use super::{keys::RingArgs, policy::PolicyArgs, Failure};
+use super::{keys::RingArgs, policy::PolicyArgs, redis::RedisArgs, Failure};
 use crate::{
     gateway::{self, Forwarding, Limits, Metered, Metrics, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
-    store::{
-        memory::MemoryStore,
-        redis::{RedisConfig, RedisStore},
-        IdempotencyStore, StoreConfig,
-    },
+    store::{memory::MemoryStore, redis::MAX_MILLIS, IdempotencyStore, StoreConfig},
 };
 
 /// Arguments of `tessera gateway`.
@@ -28,14 +24,12 @@ pub(crate) struct GatewayArgs {
     keys: RingArgs,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Keep idempotency records in Redis, shared by every gateway started with
-    /// the same keys (record names are derived from the key material).
-    #[arg(long, value_name = "URL")]
-    redis: Option<String>,
+    #[command(flatten)]
+    redis: RedisArgs,
     /// How long a completed response is replayed, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 24 * 3600, env = "TESSERA_TTL")]
     ttl: u64,
-    /// Records the in-memory window holds (without --redis).
+    /// Records the in-memory window holds (without --redis or --redis-cluster).
     #[arg(
         long,
         value_name = "N",
@@ -48,7 +42,7 @@ pub(crate) struct GatewayArgs {
     /// gateway starts) or Unix seconds. Records are lost on restart; with
     /// `now`, a retry of a request that ran before it is refused instead of
     /// run again, and so is any new key of a token issued before it.
-    #[arg(long, value_name = "now|SECS", value_parser = restart_floor_ms, conflicts_with = "redis", env = "TESSERA_RESTART_FLOOR")]
+    #[arg(long, value_name = "now|SECS", value_parser = restart_floor_ms, conflicts_with_all = ["redis", "redis_cluster"], env = "TESSERA_RESTART_FLOOR")]
     restart_floor: Option<u64>,
     /// Largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024, env = "TESSERA_MAX_BODY_BYTES")]
@@ -134,6 +128,9 @@ fn restart_floor_ms(arg: &str) -> Result<u64, String> {
 /// a claim still unsettled then is abandoned, never run again.
 const SETTLE_MARGIN: Duration = Duration::from_secs(10);
 
+/// Longest `--ttl` and `--upstream-timeout` (about 100 years).
+const MAX_SECS: u64 = MAX_MILLIS / 1000 - SETTLE_MARGIN.as_secs();
+
 /// Room for stored headers beyond `--max-response-bytes` of body.
 const HEADER_ROOM: usize = 16 * 1024;
 
@@ -141,13 +138,14 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
     let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
-    if args.ttl == 0 {
-        return Err(Failure("--ttl must be at least 1 second".into()));
-    }
-    if args.upstream_timeout == 0 {
-        return Err(Failure(
-            "--upstream-timeout must be at least 1 second".into(),
-        ));
+    // Bounded so lease + TTL stay exact in Redis' Lua and in `PEXPIRE`.
+    for (flag, secs) in [
+        ("--ttl", args.ttl),
+        ("--upstream-timeout", args.upstream_timeout),
+    ] {
+        if !(1..=MAX_SECS).contains(&secs) {
+            return Err(Failure(format!("{flag} must be 1 to {MAX_SECS} seconds")));
+        }
     }
     let upstream_timeout = Duration::from_secs(args.upstream_timeout);
     let metrics = Metrics::default();
@@ -167,7 +165,7 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("cannot start the runtime: {e}")))?;
     init_logs();
     runtime.block_on(async {
-        match &args.redis {
+        match args.redis.connect(config, key_digest).await? {
             None => {
                 let mut store = MemoryStore::new(args.capacity, config)
                     .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
@@ -176,16 +174,7 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
                 }
                 serve(args, auth, proxy, store, metrics, "memory").await
             }
-            Some(url) => {
-                let redis = RedisConfig {
-                    store: config,
-                    ..RedisConfig::new(key_digest)
-                };
-                let store = RedisStore::connect(url, redis)
-                    .await
-                    .map_err(|e| Failure(format!("--redis {url}: {e}")))?;
-                serve(args, auth, proxy, store, metrics, "redis").await
-            }
+            Some((store, kind)) => serve(args, auth, proxy, store, metrics, kind).await,
         }
     })
 }

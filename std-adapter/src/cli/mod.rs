@@ -7,6 +7,7 @@ mod gateway;
 mod keys;
 mod mint;
 mod policy;
+mod redis;
 mod verify;
 
 use std::{

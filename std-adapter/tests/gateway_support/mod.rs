@@ -40,11 +40,17 @@ impl Gateway {
     /// Starts a gateway on a free port; `extra` adds flags (`--redis`, `--ttl`, ...).
     /// Blocks until the gateway logs its address.
     pub fn start(upstream: &str, extra: &[&str]) -> Self {
-        Self::start_with_env(upstream, extra, &[])
+        Self::start_with(upstream, &[], true, extra)
     }
 
-    /// [`Gateway::start`] with extra environment variables.
-    pub fn start_with_env(upstream: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+    /// Like [`Gateway::start`], with environment variables `env`, and without
+    /// `--key-file` unless `key_file` (`extra` then names the keys).
+    pub fn start_with(
+        upstream: &str,
+        env: &[(&str, &str)],
+        key_file: bool,
+        extra: &[&str],
+    ) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let key = KeyFile(
@@ -52,15 +58,12 @@ impl Gateway {
         );
         std::fs::write(&key.0, SECRET).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args([
-                "gateway",
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                upstream,
-                "--key-file",
-                key.0.to_str().unwrap(),
-            ])
+            .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", upstream])
+            .args(if key_file {
+                vec!["--key-file", key.0.to_str().unwrap()]
+            } else {
+                vec![]
+            })
             .args(extra)
             .envs(env.iter().copied())
             .stdin(Stdio::null())

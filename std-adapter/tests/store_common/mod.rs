@@ -104,3 +104,87 @@ pub fn assert_exactly_once(answers: &[&str]) {
         "{answers:?}"
     );
 }
+
+/// What [`workload`] saw.
+#[derive(Debug, Default)]
+pub struct Workload {
+    /// How often each key's handler ran.
+    pub runs: Vec<usize>,
+    /// Keys left abandoned (a complete that could not land within its lease).
+    pub abandoned: usize,
+    /// Retriable errors (`Unavailable`, `Timeout`: a 503 to a client).
+    pub outages: usize,
+}
+
+/// `workers` callers per store, each going through `keys` keys in its own
+/// order, 5 ms apart: every key is claimed, run, completed, and then replayed
+/// to every caller. A caller retries a key on `InFlight` and on retriable
+/// errors, for at most 20 s. Any other answer fails the test.
+pub async fn workload(stores: &[RedisStore], workers: usize, keys: usize) -> Workload {
+    use std::sync::Mutex;
+    let runs = Arc::new(Mutex::new(vec![0usize; keys]));
+    // Abandoned keys, and the count of retriable errors.
+    let tally = Arc::new(Mutex::new((std::collections::BTreeSet::new(), 0usize)));
+    let mut tasks = Vec::new();
+    for (n, store) in stores.iter().enumerate() {
+        for w in 0..workers {
+            let (store, runs, tally) = (store.clone(), Arc::clone(&runs), Arc::clone(&tally));
+            let offset = (n * workers + w) * 7;
+            tasks.push(tokio::spawn(async move {
+                let end = std::time::Instant::now() + Duration::from_secs(20);
+                for i in 0..keys {
+                    let k = (i + offset) % keys;
+                    let key = format!("load-{k}");
+                    let v = u8::try_from(k % 200).unwrap();
+                    loop {
+                        assert!(std::time::Instant::now() < end, "key {k} never settled");
+                        match store
+                            .begin(&request(b"load", key.as_bytes(), now_ms()))
+                            .await
+                        {
+                            Ok(Begin::Fresh(t)) => {
+                                runs.lock().unwrap()[k] += 1;
+                                if store.complete(t, conformance::response(v)).await.is_err() {
+                                    tally.lock().unwrap().1 += 1;
+                                }
+                            }
+                            Ok(Begin::Replay(r)) => {
+                                assert_eq!(conformance::byte(&r), Some(v), "key {k}");
+                                break;
+                            }
+                            Ok(Begin::Abandoned) => {
+                                tally.lock().unwrap().0.insert(k);
+                                break;
+                            }
+                            Ok(Begin::InFlight) => {}
+                            Ok(other) => panic!("key {k}: {}", other.name()),
+                            Err(e) => {
+                                assert!(
+                                    matches!(
+                                        e,
+                                        tessera_std::store::StoreError::Unavailable(_)
+                                            | tessera_std::store::StoreError::Timeout
+                                    ),
+                                    "key {k}: {e}"
+                                );
+                                tally.lock().unwrap().1 += 1;
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }));
+        }
+    }
+    for t in join_all(tasks).await {
+        t.unwrap();
+    }
+    let runs = runs.lock().unwrap().clone();
+    let (abandoned, outages) = &*tally.lock().unwrap();
+    Workload {
+        runs,
+        abandoned: abandoned.len(),
+        outages: *outages,
+    }
+}

@@ -7,9 +7,13 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
     cluster::ClusterClient,
     cluster_async::ClusterConnection,
-    ErrorKind, RedisError, Script, ServerErrorKind, Value,
+    AsyncConnectionConfig, ErrorKind, RedisError, ServerErrorKind, Value,
 };
 
+use super::{
+    scripts::{self, Op},
+    RedisConfig,
+};
 use crate::store::StoreError;
 
 /// A multiplexed connection; clones share it.
@@ -31,80 +35,180 @@ pub(super) enum CallError {
 }
 
 impl Conn {
-    pub(super) async fn single(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
+    pub(super) async fn single(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
+        let timeout = config.timeout;
+        let client = client(url, config)?;
+        // One plain connection and PING first: the manager below retries a
+        // failed connect until our timeout, which would turn a refused
+        // password into "timed out".
+        let probe = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
-        let manager =
-            tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
-                .await
-                .map_err(|_| StoreError::Timeout)?
-                .map_err(unavailable)?;
+        let mut conn = tokio::time::timeout(
+            timeout,
+            client.get_multiplexed_async_connection_with_config(&probe),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout)?
+        .map_err(connect_error)?;
+        tokio::time::timeout(timeout, redis::cmd("PING").query_async::<()>(&mut conn))
+            .await
+            .map_err(|_| StoreError::Timeout)?
+            .map_err(connect_error)?;
+        drop(conn);
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        let manager = tokio::time::timeout(
+            timeout,
+            ConnectionManager::new_with_config(client, manager_config),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout)?
+        .map_err(connect_error)?;
         Ok(Conn::Single(manager))
     }
 
-    pub(super) async fn cluster(seeds: &[&str], timeout: Duration) -> Result<Self, StoreError> {
-        let client = ClusterClient::builder(seeds.iter().copied())
+    pub(super) async fn cluster(seeds: &[&str], config: &RedisConfig) -> Result<Self, StoreError> {
+        let timeout = config.timeout;
+        let builder = ClusterClient::builder(seeds.iter().copied())
             .connection_timeout(timeout)
             .response_timeout(timeout)
             // Our own retry loop retries whole scripts; the client only
             // follows MOVED/ASK and reconnects within one call.
-            .retries(2)
-            .build()
-            .map_err(unavailable)?;
+            .retries(2);
+        #[cfg(feature = "redis-tls")]
+        let builder = match &config.root_cert {
+            Some(pem) => builder.certs(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            }),
+            None => builder,
+        };
+        let client = builder.build().map_err(connect_error)?;
         let conn = tokio::time::timeout(timeout, client.get_async_connection())
             .await
             .map_err(|_| StoreError::Timeout)?
-            .map_err(unavailable)?;
-        Ok(Conn::Cluster(conn))
+            .map_err(connect_error)?;
+        let conn = Conn::Cluster(conn);
+        // A PING surfaces a refused password now rather than on the first
+        // request.
+        tokio::time::timeout(timeout, conn.send(&redis::cmd("PING")))
+            .await
+            .map_err(|_| StoreError::Timeout)?
+            .map_err(connect_error)?;
+        Ok(conn)
     }
 
     /// `PING` within `timeout` (on a cluster, to any node): for readiness.
     pub(super) async fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
-        let ping = redis::cmd("PING");
-        let reply: Result<Result<Value, RedisError>, _> = tokio::time::timeout(timeout, async {
-            match self.clone() {
-                Conn::Single(mut c) => ping.query_async(&mut c).await,
-                Conn::Cluster(mut c) => ping.query_async(&mut c).await,
-            }
-        })
-        .await;
-        match reply {
+        match tokio::time::timeout(timeout, self.send(&redis::cmd("PING"))).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(unavailable(e)),
+            Ok(Err(e)) => Err(connect_error(e)),
             Err(_) => Err(StoreError::Timeout),
         }
     }
 
-    /// Runs `script` on `key` with `args`, within `timeout`.
+    /// Sends one command (no timeout).
+    async fn send(&self, cmd: &redis::Cmd) -> redis::RedisResult<Value> {
+        match self.clone() {
+            Conn::Single(mut c) => cmd.query_async(&mut c).await,
+            Conn::Cluster(mut c) => cmd.query_async(&mut c).await,
+        }
+    }
+
+    /// Loads the Functions library on every primary, replacing any older
+    /// copy. `Ok(false)`: the server has no Functions (Redis < 7) or this
+    /// user may not load them.
+    pub(super) async fn load_library(&self, timeout: Duration) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("FUNCTION");
+        cmd.arg("LOAD").arg("REPLACE").arg(&*scripts::LIBRARY);
+        let reply = tokio::time::timeout(timeout, self.send(&cmd))
+            .await
+            .map_err(|_| StoreError::Timeout)?;
+        match reply {
+            Ok(_) => Ok(true),
+            // Redis < 7, or an ACL user without `FUNCTION`.
+            Err(e)
+                if e.code() == Some("NOPERM")
+                    || e.detail().is_some_and(|d| d.contains("unknown command")) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(connect_error(e)),
+        }
+    }
+
+    /// Runs `op` on `key` with `args`, within `timeout`: `FCALL` if
+    /// `functions`, reloading the library once if the server lost it (flush,
+    /// restart without persistence, a new primary); else `EVALSHA`, which
+    /// loads the script on `NOSCRIPT`.
     pub(super) async fn invoke(
         &self,
-        script: &Script,
+        op: &Op,
+        functions: bool,
         key: &str,
         args: &[&[u8]],
         timeout: Duration,
     ) -> Result<Value, CallError> {
-        let mut call = script.key(key);
-        for arg in args {
-            call.arg(*arg);
-        }
-        let reply = tokio::time::timeout(timeout, async {
-            match self.clone() {
-                Conn::Single(mut c) => call.invoke_async(&mut c).await,
-                Conn::Cluster(mut c) => call.invoke_async(&mut c).await,
+        if !functions {
+            let mut call = op.script.key(key);
+            for arg in args {
+                call.arg(*arg);
             }
-        })
-        .await;
-        match reply {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify(e)),
-            Err(_) => Err(CallError::Failed {
-                error: StoreError::Timeout,
-                retry: true,
-            }),
+            return timed(timeout, async {
+                match self.clone() {
+                    Conn::Single(mut c) => call.invoke_async(&mut c).await,
+                    Conn::Cluster(mut c) => call.invoke_async(&mut c).await,
+                }
+            })
+            .await;
         }
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg(&op.function).arg(1).arg(key);
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        let fcall = || tokio::time::timeout(timeout, self.send(&cmd));
+        let reply = match fcall().await {
+            Ok(Err(e)) if lost_functions(&e) => {
+                tracing::info!("redis lost the tessera functions; loading them again");
+                self.load_library(timeout)
+                    .await
+                    .map_err(|error| CallError::Failed { error, retry: true })?;
+                fcall().await
+            }
+            reply => reply,
+        };
+        sort(reply)
     }
+}
+
+/// `call` within `timeout`, its error sorted.
+async fn timed(
+    timeout: Duration,
+    call: impl std::future::Future<Output = redis::RedisResult<Value>>,
+) -> Result<Value, CallError> {
+    sort(tokio::time::timeout(timeout, call).await)
+}
+
+fn sort(
+    reply: Result<redis::RedisResult<Value>, tokio::time::error::Elapsed>,
+) -> Result<Value, CallError> {
+    match reply {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(classify(e)),
+        Err(_) => Err(CallError::Failed {
+            error: StoreError::Timeout,
+            retry: true,
+        }),
+    }
+}
+
+/// "Function not found": the server has no tessera library (flushed,
+/// restarted empty, a new primary).
+fn lost_functions(e: &RedisError) -> bool {
+    e.detail().is_some_and(|d| d.contains("Function not found"))
 }
 
 fn classify(e: RedisError) -> CallError {
@@ -144,5 +248,37 @@ fn classify(e: RedisError) -> CallError {
 }
 
 fn unavailable(e: RedisError) -> StoreError {
+    if is_auth(&e) {
+        return StoreError::Unavailable(format!("authentication failed: {e}"));
+    }
     StoreError::Unavailable(e.to_string())
+}
+
+/// A refused password, a missing one, or an ACL user without permission.
+fn is_auth(e: &RedisError) -> bool {
+    e.kind() == ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("NOAUTH" | "WRONGPASS" | "NOPERM"))
+}
+
+/// An error while connecting: never retried, and never a timeout unless one is.
+fn connect_error(e: RedisError) -> StoreError {
+    if e.is_timeout() {
+        return StoreError::Timeout;
+    }
+    unavailable(e)
+}
+
+/// A client for `url`, trusting `config.root_cert` for `rediss://` if set.
+fn client(url: &str, config: &RedisConfig) -> Result<redis::Client, StoreError> {
+    #[cfg(feature = "redis-tls")]
+    if let Some(pem) = &config.root_cert {
+        let certs = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
+        };
+        return redis::Client::build_with_tls(url, certs).map_err(connect_error);
+    }
+    #[cfg(not(feature = "redis-tls"))]
+    let _ = config;
+    redis::Client::open(url).map_err(connect_error)
 }

@@ -11,8 +11,15 @@
 //!   up to [`RedisConfig::attempts`] times. An unreachable or slow Redis gives
 //!   a [`StoreError`], never `Fresh`. The connection reconnects by itself when
 //!   Redis is back.
-//! - `redis::Script` sends `EVALSHA` and falls back to loading the script on
-//!   `NOSCRIPT` (after a Redis restart or `SCRIPT FLUSH`).
+//! - The scripts are a Redis Functions library, loaded with `FUNCTION LOAD
+//!   REPLACE` on every primary when the store is made and called with `FCALL`:
+//!   persisted and replicated with the data. A server that lost them (`FUNCTION
+//!   FLUSH`, a restart without persistence, a fresh primary) answers "Function
+//!   not found" and gets them again in the same call. On Redis < 7 (no
+//!   Functions), or for an ACL user without `FUNCTION`, the store uses
+//!   `EVALSHA`, loading the script on `NOSCRIPT`.
+//! - Lease, TTL and skew are checked against [`MAX_MILLIS`] when the store is
+//!   made, and again inside the scripts before any write.
 //!
 //! What survives a Redis restart, failover or eviction is in `STORES.md`.
 //!
@@ -30,12 +37,13 @@ mod conn;
 mod record;
 mod scripts;
 
-pub use scripts::CLAIM_LUA;
+pub use scripts::{claim_script, MAX_MILLIS};
 
 use std::time::{Duration, Instant};
 
 use conn::{CallError, Conn};
 use redis::Value;
+use scripts::Op;
 
 use super::{
     Begin, IdempotencyStore, Request, StoreConfig, StoreError, StoredResponse, TicketError,
@@ -55,6 +63,9 @@ pub struct RedisConfig {
     pub timeout: Duration,
     /// Tries per operation on a timeout or broken connection (at least 1).
     pub attempts: u32,
+    /// PEM root certificates trusted for `rediss://` instead of the system's
+    /// (used with the `redis-tls` feature).
+    pub root_cert: Option<Vec<u8>>,
 }
 
 impl RedisConfig {
@@ -66,6 +77,7 @@ impl RedisConfig {
             prefix: "tessera:".to_string(),
             timeout: Duration::from_millis(500),
             attempts: 2,
+            root_cert: None,
         }
     }
 }
@@ -78,6 +90,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
+            .field("root_cert", &self.root_cert.is_some())
             .finish()
     }
 }
@@ -88,6 +101,8 @@ impl std::fmt::Debug for RedisConfig {
 pub struct RedisStore {
     conn: Conn,
     config: RedisConfig,
+    /// `FCALL` the library (Redis 7+), else `EVALSHA`.
+    functions: bool,
 }
 
 /// Ownership of an in-flight record: its key and the lease token.
@@ -121,14 +136,37 @@ impl RedisStore {
     /// Connects to one Redis server (`redis://host:port/db`), reconnecting by
     /// itself after failures.
     pub async fn connect(url: &str, config: RedisConfig) -> Result<Self, StoreError> {
-        let conn = Conn::single(url, config.timeout).await?;
-        Ok(RedisStore { conn, config })
+        check_bounds(&config.store)?;
+        let conn = Conn::single(url, &config).await?;
+        Self::with_library(conn, config).await
     }
 
     /// Connects to a Redis Cluster through any of its nodes.
     pub async fn connect_cluster(seeds: &[&str], config: RedisConfig) -> Result<Self, StoreError> {
-        let conn = Conn::cluster(seeds, config.timeout).await?;
-        Ok(RedisStore { conn, config })
+        check_bounds(&config.store)?;
+        let conn = Conn::cluster(seeds, &config).await?;
+        Self::with_library(conn, config).await
+    }
+
+    async fn with_library(conn: Conn, config: RedisConfig) -> Result<Self, StoreError> {
+        let functions = conn.load_library(config.timeout).await?;
+        if !functions {
+            tracing::warn!(
+                "cannot load Redis Functions (Redis < 7, or no FUNCTION permission): \
+                 using EVALSHA, reloaded after NOSCRIPT"
+            );
+        }
+        Ok(RedisStore {
+            conn,
+            config,
+            functions,
+        })
+    }
+
+    /// Whether the scripts run as Redis Functions (`FCALL`) rather than
+    /// `EVALSHA`.
+    pub fn uses_functions(&self) -> bool {
+        self.functions
     }
 
     /// The configuration.
@@ -143,17 +181,12 @@ impl RedisStore {
 
     /// Runs `script` with `key` and `args`, with a timeout on each try. Also
     /// says whether an earlier try may have run (its answer was lost).
-    async fn run(
-        &self,
-        script: &redis::Script,
-        key: &str,
-        args: &[&[u8]],
-    ) -> Result<(Value, bool), CallError> {
+    async fn run(&self, op: &Op, key: &str, args: &[&[u8]]) -> Result<(Value, bool), CallError> {
         let mut last = StoreError::Timeout;
         for attempt in 0..self.config.attempts.max(1) {
             match self
                 .conn
-                .invoke(script, key, args, self.config.timeout)
+                .invoke(op, self.functions, key, args, self.config.timeout)
                 .await
             {
                 Ok(v) => return Ok((v, attempt > 0)),
@@ -175,7 +208,7 @@ impl RedisStore {
     /// its own doing.
     async fn settle(
         &self,
-        script: &redis::Script,
+        op: &Op,
         key: &str,
         args: &[&[u8]],
         releasing: bool,
@@ -184,7 +217,7 @@ impl RedisStore {
         let mut pause = Duration::from_millis(20);
         let mut retried = false;
         let answer = loop {
-            match self.run(script, key, args).await {
+            match self.run(op, key, args).await {
                 Err(CallError::Failed { error, .. }) => {
                     if Instant::now() + pause >= settle_by {
                         return Err(error);
@@ -216,6 +249,24 @@ impl RedisStore {
     }
 }
 
+/// Refuses a lease, TTL or skew the scripts would refuse: zero, or over
+/// [`MAX_MILLIS`].
+fn check_bounds(store: &StoreConfig) -> Result<(), StoreError> {
+    for (name, d, min) in [
+        ("lease", store.lease, 1),
+        ("ttl", store.ttl, 1),
+        ("max_skew", store.max_skew, 0),
+    ] {
+        let ms = millis(d);
+        if ms < min || ms > MAX_MILLIS {
+            return Err(StoreError::Unavailable(format!(
+                "invalid configuration: {name} must be {min} to {MAX_MILLIS} ms, got {ms} ms"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl IdempotencyStore for RedisStore {
     type Ticket = RedisTicket;
 
@@ -239,9 +290,9 @@ impl IdempotencyStore for RedisStore {
         let store = &self.config.store;
         let stamp = req.stamp.to_string();
         let keep = req.keep_until.map(|k| k.to_string()).unwrap_or_default();
-        let lease = millis(store.lease).max(1).to_string();
+        let lease = millis(store.lease).to_string();
         let skew = millis(store.max_skew).to_string();
-        let ttl = millis(store.ttl).max(1).to_string();
+        let ttl = millis(store.ttl).to_string();
         let args: [&[u8]; 7] = [
             &req.fingerprint.0,
             &token,
@@ -253,7 +304,16 @@ impl IdempotencyStore for RedisStore {
         ];
         let reply = match self.run(&scripts::CLAIM, &key, &args).await {
             Ok((reply, _)) => reply,
-            // maxmemory with `noeviction`: no room for a new record.
+            // maxmemory with `noeviction`: Functions refuse a writing function
+            // before it runs, so read without writing; a key that needs a new
+            // record answers `full`. (`EVALSHA` fails only at the write.)
+            Err(CallError::OutOfMemory) if self.functions => {
+                match self.run(&scripts::PEEK, &key, &args).await {
+                    Ok((reply, _)) => reply,
+                    Err(CallError::OutOfMemory) => return Ok(Begin::Full),
+                    Err(CallError::Failed { error, .. }) => return Err(error),
+                }
+            }
             Err(CallError::OutOfMemory) => return Ok(Begin::Full),
             Err(CallError::Failed { error, .. }) => return Err(error),
         };
@@ -272,6 +332,7 @@ impl IdempotencyStore for RedisStore {
             b"abandoned" => Begin::Abandoned,
             b"mismatch" => Begin::Mismatch,
             b"stale" => Begin::Stale,
+            b"full" => Begin::Full,
             b"replay" => {
                 let mut field = || match parts.next() {
                     Some(Value::BulkString(b)) => Ok(b),
@@ -294,7 +355,7 @@ impl IdempotencyStore for RedisStore {
         if response.stored_size() > self.config.store.max_response_bytes {
             return Err(StoreError::TooLarge);
         }
-        let ttl = millis(self.config.store.ttl).max(1).to_string();
+        let ttl = millis(self.config.store.ttl).to_string();
         let status = response.status.to_string();
         let headers = record::encode_headers(&response.headers)?;
         let args: [&[u8]; 5] = [
@@ -387,5 +448,78 @@ mod tests {
         // A done record cannot be aborted, even by its owner's token.
         let (v, _) = store.run(&scripts::ABORT, &key, &[&[1; 16]]).await.unwrap();
         assert_eq!(text(&v).unwrap(), b"other");
+    }
+
+    /// Out-of-bounds numbers are refused before any write: a complete with a
+    /// TTL `PEXPIRE` would reject leaves the record running with its lease
+    /// expiry (never done with the lease's TTL), and a claim refuses a zero
+    /// lease. A `keep_until` centuries away is capped, not half-written.
+    #[tokio::test]
+    async fn scripts_check_bounds_before_writing() {
+        let server = RedisServer::start().unwrap();
+        let store = RedisStore::connect(&server.url(), RedisConfig::new(b"s".to_vec()))
+            .await
+            .unwrap();
+        let key = store.record_key(b"alice", b"k");
+        assert_eq!(tag(&claim(&store, &key, &[1; 16], 7).await), b"fresh");
+        let huge = (u64::MAX / 2).to_string();
+        for ttl in ["0", "-5", "x", huge.as_str(), "1e300"] {
+            let args: [&[u8]; 5] = [&[1; 16], ttl.as_bytes(), b"200", b"", b"body"];
+            let res = store.run(&scripts::COMPLETE, &key, &args).await;
+            assert!(res.is_err(), "ttl {ttl}: {res:?}");
+            assert_eq!(server.cli(&["HGET", &key, "st"]).unwrap(), "r", "ttl {ttl}");
+            let pttl: u64 = server.cli(&["PTTL", &key]).unwrap().parse().unwrap();
+            assert!(pttl <= 20_000, "ttl {ttl}: pttl {pttl}");
+        }
+        let now = crate::store::Clock::now_ms(&crate::store::SystemClock).to_string();
+        let other = store.record_key(b"alice", b"other");
+        let args: [&[u8]; 7] = [
+            &[7; 16],
+            &[2; 16],
+            now.as_bytes(),
+            b"",
+            b"0",
+            b"1000",
+            b"10000",
+        ];
+        assert!(store.run(&scripts::CLAIM, &other, &args).await.is_err());
+        assert_eq!(server.cli(&["EXISTS", &other]).unwrap(), "0");
+        let args: [&[u8]; 7] = [
+            &[7; 16],
+            &[2; 16],
+            now.as_bytes(),
+            b"1e300",
+            b"1000",
+            b"1000",
+            b"10000",
+        ];
+        let (v, _) = store.run(&scripts::CLAIM, &other, &args).await.unwrap();
+        assert_eq!(tag(&v), b"fresh");
+        let pttl: u64 = server.cli(&["PTTL", &other]).unwrap().parse().unwrap();
+        assert!(pttl > MAX_MILLIS && pttl <= 2 * MAX_MILLIS, "{pttl}");
+    }
+
+    /// Settings the scripts would refuse are refused when the store is made.
+    #[tokio::test]
+    async fn out_of_bounds_settings_are_refused_up_front() {
+        let server = RedisServer::start().unwrap();
+        let too_long = Duration::from_millis(MAX_MILLIS + 1);
+        for change in [
+            |c: &mut StoreConfig, d| c.ttl = d,
+            |c: &mut StoreConfig, d| c.lease = d,
+            |c: &mut StoreConfig, d| c.max_skew = d,
+        ] {
+            let mut config = RedisConfig::new(b"s".to_vec());
+            change(&mut config.store, too_long);
+            let res = RedisStore::connect(&server.url(), config).await;
+            assert!(
+                matches!(&res, Err(StoreError::Unavailable(m)) if m.contains("invalid configuration")),
+                "{:?}",
+                res.err()
+            );
+        }
+        let mut config = RedisConfig::new(b"s".to_vec());
+        config.store.ttl = Duration::ZERO;
+        assert!(RedisStore::connect(&server.url(), config).await.is_err());
     }
 }

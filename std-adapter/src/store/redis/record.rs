@@ -129,4 +129,58 @@ mod tests {
         );
         assert_ne!(a, key(b"other secret", "tessera:", b"ab", b"c"));
     }
+
+    /// Random and mutated header blobs: decoding never panics, and whatever
+    /// decodes encodes back to the same bytes (one encoding per header list,
+    /// so nothing is silently dropped or reordered). A stand-in for a fuzz
+    /// target, which would pull tokio and the Redis client into the fuzz
+    /// workspace.
+    #[test]
+    fn arbitrary_header_blobs_decode_canonically_or_not_at_all() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let valid = encode_headers(&[
+            ("content-type".to_string(), b"text/plain".to_vec()),
+            ("x-empty".to_string(), vec![]),
+        ])
+        .unwrap();
+        let (mut decoded, mut refused) = (0, 0);
+        for round in 0..20_000 {
+            let mut blob = if round % 2 == 0 {
+                valid.clone()
+            } else {
+                let len = usize::try_from(next() % 24).unwrap();
+                (0..len).map(|_| next() as u8).collect()
+            };
+            if !blob.is_empty() {
+                for _ in 0..=next() % 3 {
+                    let at = usize::try_from(next()).unwrap() % blob.len();
+                    blob[at] = match next() % 3 {
+                        0 => 0,
+                        1 => next() as u8,
+                        _ => blob[at].wrapping_add(1),
+                    };
+                }
+            }
+            match decode(b"200", &blob, vec![]) {
+                Ok(r) => {
+                    assert_eq!(encode_headers(&r.headers).unwrap(), blob, "{blob:?}");
+                    decoded += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e, StoreError::Corrupt);
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            decoded > 100 && refused > 100,
+            "{decoded} decoded, {refused} refused"
+        );
+    }
 }
