@@ -168,7 +168,7 @@ const fn lanes(b: u8) -> u64 {
 /// stop at: `"`, `\\`, control characters, and non-ASCII. SWAR, eight bytes a
 /// step; the lowest mark is exact, which is all the scan uses.
 #[inline(always)]
-fn special_mask(x: u64) -> u64 {
+pub(crate) fn special_mask(x: u64) -> u64 {
     const HIGH: u64 = lanes(0x80);
     const LOW: u64 = lanes(0x01);
     let zero = |v: u64| v.wrapping_sub(LOW) & !v & HIGH;
