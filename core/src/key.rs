@@ -170,8 +170,19 @@ impl Key {
 
 /// Up to `K` live keys, selected by `kid`, so keys can rotate without downtime.
 ///
-/// With a single key the token's `kid` is ignored; with several, every key must
-/// have a distinct `kid` and a token must name one.
+/// With a single key the token's `kid` is ignored. With several, a token with a
+/// `kid` is checked with the key of that `kid` (an unknown one is
+/// [`crate::Error::UnknownKey`], never a fallback), and a token without one with
+/// the ring's default key: the one key added without a `kid`, if any.
+///
+/// Rotating from kid-less tokens to named keys, without a flag day:
+/// 1. the ring holds the old key without a `kid` (tokens carry none);
+/// 2. add the new key with a `kid`: old tokens still use the default key, and
+///    tokens naming the new `kid` verify too;
+/// 3. switch the signers to the new key;
+/// 4. once the last old token has expired, [`KeyRing::remove_default`].
+///
+/// Later rotations add and remove named keys the same way.
 #[derive(Clone, Debug)]
 pub struct KeyRing<const K: usize> {
     keys: heapless::Vec<Key, K>,
@@ -198,13 +209,10 @@ impl<const K: usize> KeyRing<K> {
         Ok(ring)
     }
 
-    /// Adds a key; refuses a full ring, a duplicate `kid`, or an unnamed key
-    /// beside other keys.
+    /// Adds a key; refuses a full ring, a duplicate `kid`, or a second key
+    /// without one (the ring has at most one default key).
     pub fn add(&mut self, key: Key) -> Result<(), ConfigError> {
-        let conflict = self
-            .keys
-            .iter()
-            .any(|k| k.kid().is_none() || key.kid().is_none() || k.kid() == key.kid());
+        let conflict = self.keys.iter().any(|k| k.kid() == key.kid());
         if conflict {
             return Err(ConfigError::KidConflict);
         }
@@ -214,6 +222,12 @@ impl<const K: usize> KeyRing<K> {
     /// Removes the key named `kid`, returning it.
     pub fn remove(&mut self, kid: &str) -> Option<Key> {
         let at = self.keys.iter().position(|k| k.kid() == Some(kid))?;
+        Some(self.keys.swap_remove(at))
+    }
+
+    /// Removes the default (kid-less) key, returning it.
+    pub fn remove_default(&mut self) -> Option<Key> {
+        let at = self.keys.iter().position(|k| k.kid().is_none())?;
         Some(self.keys.swap_remove(at))
     }
 
@@ -228,6 +242,11 @@ impl<const K: usize> KeyRing<K> {
             [key] => Some(key),
             _ => None,
         }
+    }
+
+    /// The key without a `kid`, used for tokens without one.
+    pub(crate) fn default_key(&self) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid().is_none())
     }
 
     /// The key whose `kid` equals the (escape-decoded) `kid`.
@@ -321,7 +340,6 @@ mod tests {
 
         let mut ring = KeyRing::<2>::new();
         ring.add(key().with_kid("a").unwrap()).unwrap();
-        assert_eq!(ring.add(key()), Err(ConfigError::KidConflict));
         assert_eq!(
             ring.add(key().with_kid("a").unwrap()),
             Err(ConfigError::KidConflict)

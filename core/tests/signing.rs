@@ -246,7 +246,10 @@ fn claims_that_are_not_an_object_are_refused() {
     assert_eq!(key().sign("x", &mut out), Err(Error::Claims));
     assert_eq!(key().sign(&[1, 2], &mut out), Err(Error::Claims));
     assert_eq!(key().sign(&(), &mut out), Err(Error::Claims));
-    assert_eq!(key().sign(&Option::<u8>::None, &mut out), Err(Error::Claims));
+    assert_eq!(
+        key().sign(&Option::<u8>::None, &mut out),
+        Err(Error::Claims)
+    );
     assert_eq!(key().sign(&Raw(b"{}"), &mut out), Err(Error::Claims));
     #[derive(Serialize)]
     enum Top {
