@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 #[cfg(feature = "hs384")]
 use sha2::Sha384;
@@ -29,11 +29,24 @@ enum MacState {
 }
 
 /// An HMAC key bound to one algorithm and optionally named by a `kid`.
+///
+/// Key material is wiped on drop: the key holds no copy of the secret, only
+/// the HMAC state after absorbing it (the inner and outer padded-key hash
+/// states), and that state, in every `Key`, every clone and every per-call MAC
+/// copy, zeroizes itself on drop (RustCrypto `hmac`/`sha2` with `zeroize`).
+/// Not wiped: the secret slice given to [`Key::new`] (the caller's), bytes
+/// left behind where a `Key` was moved from (Rust moves are plain copies: build
+/// keys in place, e.g. straight into a [`KeyRing`] that lives as long as the
+/// program), and MAC outputs (a signature is public; verification compares
+/// the expected MAC in constant time inside `hmac`).
 #[derive(Clone)]
 pub struct Key {
     state: MacState,
     kid: Option<heapless::String<MAX_KID_LEN>>,
 }
+
+/// Every field holding key material wipes itself on drop (see [`Key`]).
+impl hmac::digest::zeroize::ZeroizeOnDrop for Key {}
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -351,6 +364,24 @@ mod tests {
         );
         assert!(ring.remove("a").is_some());
         assert_eq!(ring.keys().len(), 1);
+    }
+
+    /// Fails to compile where a part of an HMAC state would not wipe itself on
+    /// drop. `Hmac<D>` is its two hash cores (inner and outer padded key) and
+    /// a block buffer; `hmac` does not carry the marker itself, its parts do.
+    #[test]
+    fn key_material_is_zeroized_on_drop() {
+        use hmac::digest::{
+            block_api::EagerHash, block_buffer, consts::U64, zeroize::ZeroizeOnDrop,
+        };
+        fn wipes_on_drop<T: ZeroizeOnDrop>() {}
+        wipes_on_drop::<<Sha256 as EagerHash>::Core>();
+        #[cfg(feature = "hs384")]
+        wipes_on_drop::<<Sha384 as EagerHash>::Core>();
+        #[cfg(feature = "hs512")]
+        wipes_on_drop::<<Sha512 as EagerHash>::Core>();
+        wipes_on_drop::<block_buffer::BlockBuffer<U64, block_buffer::Eager>>();
+        wipes_on_drop::<Key>();
     }
 
     #[test]
