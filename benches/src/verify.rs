@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Sha256, Sha384, Sha512};
 use tessera_core::{Algorithm, KeyRing, Validation};

@@ -70,7 +70,8 @@ impl Key {
         let mut json = [0u8; 48 + MAX_KID_LEN];
         let alg = self.algorithm().name().as_bytes();
         let len = match self.kid() {
-            None => put(&mut json, 0, &[br#"{"alg":""#, alg, br#"","typ":"JWT"}"#])?,
+            // `{"alg":..,"typ":"JWT"}`, already encoded.
+            None => return put(out, 0, &[self.algorithm().common_headers()[0].as_bytes()]),
             Some(kid) => put(
                 &mut json,
                 0,
