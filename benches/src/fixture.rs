@@ -110,7 +110,6 @@ pub fn token(alg: Algorithm) -> String {
     key(alg).sign(&CLAIMS, &mut out).expect("fits").to_owned()
 }
 
-/// An HS256 token whose claims JSON is about 4 KiB.
 /// The realistic HS256 token signed by the fixture key named `kid`: its
 /// header is not one of the precomputed common headers, so it is parsed.
 pub fn kid_token() -> String {
@@ -123,6 +122,7 @@ pub fn kid_token() -> String {
         .to_owned()
 }
 
+/// An HS256 token whose claims JSON is about 4 KiB.
 pub fn large_token() -> String {
     let permissions = (0..156)
         .map(|i| format!("orders:read:region-{i:03}"))

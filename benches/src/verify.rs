@@ -239,7 +239,7 @@ impl Verifiers {
     /// The floor with the key schedule (two extra compression calls) per call.
     pub fn floor_keyed(&self, input: &MacInput) -> bool {
         fn check<M: Mac + hmac::digest::KeyInit>(secret: &[u8], input: &MacInput) -> bool {
-            let mut mac = <M as Mac>::new_from_slice(secret).expect("any length");
+            let mut mac = <M as KeyInit>::new_from_slice(secret).expect("any length");
             mac.update(&input.signing_input);
             mac.verify_slice(&input.tag).is_ok()
         }
