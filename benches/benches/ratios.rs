@@ -6,9 +6,9 @@ use std::hint::black_box;
 
 use tessera_benches::{
     fixture::{bad_signature_token, kid_token, large_token, token},
-    sign::Signers,
     interleave::{ratio, Ratio},
     results,
+    sign::Signers,
     verify::{MacInput, Verifiers},
     window::{fill, live_keys, Idempotency, Lru, Tessera},
 };
@@ -60,13 +60,20 @@ fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
         floor,
         || assert!(v.jsonwebtoken(black_box(&good)).is_ok()),
     ));
-    for (name, t) in [("verify-large-HS256", large_token()), ("verify-kid-HS256", kid_token())] {
+    for (name, t) in [
+        ("verify-large-HS256", large_token()),
+        ("verify-kid-HS256", kid_token()),
+    ] {
         let mac = MacInput::of(&t);
         let mut big = vec![0u8; 8192];
         let floor = || assert!(v.floor_precomputed(black_box(&mac)));
-        out.push(ratio(&format!("{name}: tessera ÷ floor"), rounds, calls, floor, || {
-            assert!(v.tessera(black_box(&t), &mut big).is_ok())
-        }));
+        out.push(ratio(
+            &format!("{name}: tessera ÷ floor"),
+            rounds,
+            calls,
+            floor,
+            || assert!(v.tessera(black_box(&t), &mut big).is_ok()),
+        ));
         out.push(ratio(
             &format!("{name}: tessera-registered ÷ floor"),
             rounds,
@@ -77,9 +84,13 @@ fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
     }
     let s = Signers::new();
     let mut out_buf = [0u8; 1024];
-    out.push(ratio("sign-HS256: tessera ÷ floor", rounds, calls, floor, || {
-        assert!(s.tessera(black_box(&mut out_buf)).is_some())
-    }));
+    out.push(ratio(
+        "sign-HS256: tessera ÷ floor",
+        rounds,
+        calls,
+        floor,
+        || assert!(s.tessera(black_box(&mut out_buf)).is_some()),
+    ));
     let mut out_buf2 = [0u8; 1024];
     let mut tessera_sign = || assert!(s.tessera(black_box(&mut out_buf2)).is_some());
     out.push(ratio(

@@ -49,9 +49,7 @@ fn main() {
         "verify-large" => {
             (0..n).for_each(|_| assert!(v.tessera(black_box(&large), &mut buf).is_ok()))
         }
-        "verify-kid" => {
-            (0..n).for_each(|_| assert!(v.tessera(black_box(&kid), &mut buf).is_ok()))
-        }
+        "verify-kid" => (0..n).for_each(|_| assert!(v.tessera(black_box(&kid), &mut buf).is_ok())),
         "verify-kid-registered" => {
             (0..n).for_each(|_| assert!(v.tessera_registered(black_box(&kid), &mut buf).is_ok()))
         }
