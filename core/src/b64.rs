@@ -164,9 +164,7 @@ pub fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Error> {
             Some(&[a, b, c]) => (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c),
             _ => return Err(B64Error::Full),
         };
-        let dst = buf
-            .get_mut(to..to.wrapping_add(4))
-            .ok_or(B64Error::Full)?;
+        let dst = buf.get_mut(to..to.wrapping_add(4)).ok_or(B64Error::Full)?;
         if let [w, x, y, z] = dst {
             *w = symbol(n >> 18);
             *x = symbol(n >> 12);
