@@ -5,9 +5,10 @@
 use std::hint::black_box;
 
 use tessera_benches::{
-    fixture::{bad_signature_token, token},
+    fixture::{bad_signature_token, kid_token, large_token, token},
     interleave::{ratio, Ratio},
     results,
+    sign::Signers,
     verify::{MacInput, Verifiers},
     window::{fill, live_keys, Idempotency, Lru, MapQueue, Tessera},
 };
@@ -58,6 +59,60 @@ fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
         calls / 4,
         floor,
         || assert!(v.jsonwebtoken(black_box(&good)).is_ok()),
+    ));
+    for (name, t) in [
+        ("verify-large-HS256", large_token()),
+        ("verify-kid-HS256", kid_token()),
+    ] {
+        let mac = MacInput::of(&t);
+        let mut big = vec![0u8; 8192];
+        let floor = || assert!(v.floor_precomputed(black_box(&mac)));
+        out.push(ratio(
+            &format!("{name}: tessera ÷ floor"),
+            rounds,
+            calls,
+            floor,
+            || assert!(v.tessera(black_box(&t), &mut big).is_ok()),
+        ));
+        out.push(ratio(
+            &format!("{name}: tessera-registered ÷ floor"),
+            rounds,
+            calls,
+            floor,
+            || assert!(v.tessera_registered(black_box(&t), &mut big).is_ok()),
+        ));
+    }
+    let s = Signers::new();
+    let mut out_buf = [0u8; 1024];
+    out.push(ratio(
+        "sign-HS256: tessera ÷ floor",
+        rounds,
+        calls,
+        floor,
+        || assert!(s.tessera(black_box(&mut out_buf)).is_some()),
+    ));
+    let mut out_buf2 = [0u8; 1024];
+    let mut tessera_sign = || assert!(s.tessera(black_box(&mut out_buf2)).is_some());
+    out.push(ratio(
+        "sign-HS256: jsonwebtoken ÷ tessera",
+        rounds,
+        calls / 4,
+        &mut tessera_sign,
+        || assert!(s.jsonwebtoken().is_some()),
+    ));
+    out.push(ratio(
+        "sign-HS256: jwt-compact ÷ tessera",
+        rounds,
+        calls / 4,
+        &mut tessera_sign,
+        || assert!(s.jwt_compact().is_some()),
+    ));
+    out.push(ratio(
+        "sign-HS256: jwt-simple ÷ tessera",
+        rounds,
+        calls / 4,
+        &mut tessera_sign,
+        || assert!(s.jwt_simple().is_some()),
     ));
     out.push(ratio(
         "reject-bad-signature-HS256: tessera ÷ floor",

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use tessera_benches::{
-    fixture::{bad_signature_token, large_token, token},
+    fixture::{bad_signature_token, kid_token, large_token, token},
     sign::Signers,
     verify::{MacInput, Verifiers},
     window::{fill, Idempotency, Lru, Tessera},
@@ -37,6 +37,7 @@ fn main() {
     let good = token(Algorithm::Hs256);
     let bad = bad_signature_token(Algorithm::Hs256);
     let large = large_token();
+    let kid = kid_token();
     let mut buf = vec![0u8; 8192];
     let run = move || match op.as_str() {
         "verify-tessera" => {
@@ -47,6 +48,10 @@ fn main() {
         }
         "verify-large" => {
             (0..n).for_each(|_| assert!(v.tessera(black_box(&large), &mut buf).is_ok()))
+        }
+        "verify-kid" => (0..n).for_each(|_| assert!(v.tessera(black_box(&kid), &mut buf).is_ok())),
+        "verify-kid-registered" => {
+            (0..n).for_each(|_| assert!(v.tessera_registered(black_box(&kid), &mut buf).is_ok()))
         }
         "reject-tessera" => {
             (0..n).for_each(|_| assert!(v.tessera(black_box(&bad), &mut buf).is_err()))

@@ -110,6 +110,18 @@ pub fn token(alg: Algorithm) -> String {
     key(alg).sign(&CLAIMS, &mut out).expect("fits").to_owned()
 }
 
+/// The realistic HS256 token signed by the fixture key named `kid`: its
+/// header is not one of the precomputed common headers, so it is parsed.
+pub fn kid_token() -> String {
+    let mut out = vec![0u8; 1024];
+    key(Algorithm::Hs256)
+        .with_kid("2026-01")
+        .expect("valid kid")
+        .sign(&CLAIMS, &mut out)
+        .expect("fits")
+        .to_owned()
+}
+
 /// An HS256 token whose claims JSON is about 4 KiB.
 pub fn large_token() -> String {
     let permissions = (0..156)

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Sha256, Sha384, Sha512};
 use tessera_core::{Algorithm, KeyRing, Validation};
@@ -239,7 +239,7 @@ impl Verifiers {
     /// The floor with the key schedule (two extra compression calls) per call.
     pub fn floor_keyed(&self, input: &MacInput) -> bool {
         fn check<M: Mac + hmac::digest::KeyInit>(secret: &[u8], input: &MacInput) -> bool {
-            let mut mac = <M as Mac>::new_from_slice(secret).expect("any length");
+            let mut mac = <M as KeyInit>::new_from_slice(secret).expect("any length");
             mac.update(&input.signing_input);
             mac.verify_slice(&input.tag).is_ok()
         }

@@ -145,22 +145,32 @@ pub fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, B64Error> {
     if enc > buf.len() || len > buf.len() {
         return Err(B64Error::Full);
     }
-    let chunks = len.div_ceil(3);
-    for k in (0..chunks).rev() {
-        let start = k.checked_mul(3).ok_or(B64Error::Full)?;
-        let end = start.saturating_add(3).min(len);
-        let mut src = [0u8; 3];
-        let taken = buf.get(start..end).ok_or(B64Error::Full)?;
-        let n = taken.len();
-        src.get_mut(..n)
-            .ok_or(B64Error::Full)?
-            .copy_from_slice(taken);
-        let dst_start = k.checked_mul(4).ok_or(B64Error::Full)?;
-        let dst_len = encoded_len(n).ok_or(B64Error::Full)?;
-        let dst = buf
-            .get_mut(dst_start..dst_start.saturating_add(dst_len))
-            .ok_or(B64Error::Full)?;
-        encode_chunk(src.get(..n).ok_or(B64Error::Full)?, dst);
+    let full = len / 3;
+    // `full * 4 <= enc <= buf.len()`, so none of the products below wrap.
+    let (tail_at, tail_dst) = (full.wrapping_mul(3), full.wrapping_mul(4));
+    // The partial chunk is the furthest back: it goes first.
+    let rest = len.wrapping_sub(tail_at);
+    if rest != 0 {
+        let mut tail = [0u8; 3];
+        let t = tail.get_mut(..rest).ok_or(B64Error::Full)?;
+        t.copy_from_slice(buf.get(tail_at..len).ok_or(B64Error::Full)?);
+        let dst = buf.get_mut(tail_dst..enc).ok_or(B64Error::Full)?;
+        encode_chunk(tail.get(..rest).ok_or(B64Error::Full)?, dst);
+    }
+    // Then whole chunks back to front, each read before its bytes are written.
+    for k in (0..full).rev() {
+        let (at, to) = (k.wrapping_mul(3), k.wrapping_mul(4));
+        let n = match buf.get(at..at.wrapping_add(3)) {
+            Some(&[a, b, c]) => (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c),
+            _ => return Err(B64Error::Full),
+        };
+        let dst = buf.get_mut(to..to.wrapping_add(4)).ok_or(B64Error::Full)?;
+        if let [w, x, y, z] = dst {
+            *w = symbol(n >> 18);
+            *x = symbol(n >> 12);
+            *y = symbol(n >> 6);
+            *z = symbol(n);
+        }
     }
     Ok(enc)
 }

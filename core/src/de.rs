@@ -30,6 +30,9 @@ impl de::Error for DeError {
 
 type Result<T> = core::result::Result<T, DeError>;
 
+/// Longest escaped member name decoded without scratch (longer ones need it).
+const MAX_ESCAPED_NAME: usize = 64;
+
 /// Deserializes from validated JSON; escaped strings are unescaped into
 /// `scratch` (if any) and handed over as transient strings.
 pub(crate) struct Deserializer<'de, 's> {
@@ -57,6 +60,25 @@ impl<'de, 's> Deserializer<'de, 's> {
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {
         self.scanner.literal(word).map_err(|_| DeError)
+    }
+
+    /// A string: borrowed when unescaped, else decoded into `scratch`, or for
+    /// a member `name` that does not fit there, into a small stack buffer.
+    fn string<V: Visitor<'de>>(&mut self, visitor: V, name: bool) -> Result<V::Value> {
+        let start = self.scanner.pos().saturating_add(1);
+        let s = self.scanner.string().map_err(|_| DeError)?;
+        if s.plain_bytes().is_some() {
+            let end = self.scanner.pos().saturating_sub(1);
+            return visitor.visit_borrowed_str(self.text.get(start..end).ok_or(DeError)?);
+        }
+        if let Some(decoded) = s.decode_into(self.scratch) {
+            return visitor.visit_str(decoded);
+        }
+        let mut buf = [0u8; MAX_ESCAPED_NAME];
+        match name.then(|| s.decode_into(&mut buf)).flatten() {
+            Some(decoded) => visitor.visit_str(decoded),
+            None => Err(DeError),
+        }
     }
 
     fn number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
@@ -88,16 +110,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            b'"' => {
-                let start = self.scanner.pos().saturating_add(1);
-                let s = self.scanner.string().map_err(|_| DeError)?;
-                if s.plain_bytes().is_some() {
-                    let end = self.scanner.pos().saturating_sub(1);
-                    visitor.visit_borrowed_str(self.text.get(start..end).ok_or(DeError)?)
-                } else {
-                    visitor.visit_str(s.decode_into(self.scratch).ok_or(DeError)?)
-                }
-            }
+            b'"' => self.string(visitor, false),
             b'{' => {
                 self.scanner.bump();
                 let value = visitor.visit_map(Members {
@@ -156,6 +169,17 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
         visitor.visit_enum(name.into_deserializer())
     }
 
+    /// Member names of the caller's structs. An escaped name is decoded into
+    /// `scratch`, or into a stack buffer of [`MAX_ESCAPED_NAME`] bytes when
+    /// `scratch` is too small, so an escaped name the type ignores never fails.
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek()? == b'"' {
+            self.string(visitor, true)
+        } else {
+            self.deserialize_any(visitor)
+        }
+    }
+
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.scanner.skip_value(1).map_err(|_| DeError)?;
         visitor.visit_unit()
@@ -163,7 +187,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
     }
 }
 

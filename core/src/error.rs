@@ -19,7 +19,8 @@ pub enum Error {
     Critical,
     /// `typ` differs from the one the validation asks for.
     Type,
-    /// No key in the ring has the token's `kid` (or several keys and no `kid`).
+    /// No key in the ring has the token's `kid` (or it has none and the ring
+    /// of several keys has no default key).
     UnknownKey,
     /// A claim the validation requires is absent.
     Missing(Claim),
@@ -86,7 +87,7 @@ pub enum ConfigError {
     KeyTooShort,
     /// The key ring has no room left.
     RingFull,
-    /// Two keys share a `kid`, or a ring of several keys has a key without one.
+    /// Two keys share a `kid`, or a ring would hold two keys without one.
     KidConflict,
     /// A `kid` that is empty, too long, or not printable ASCII without `"` or `\`.
     BadKid,
@@ -184,7 +185,7 @@ impl fmt::Display for ConfigError {
         f.write_str(match self {
             ConfigError::KeyTooShort => "key shorter than the hash output",
             ConfigError::RingFull => "key ring is full",
-            ConfigError::KidConflict => "kid missing or used twice in a key ring",
+            ConfigError::KidConflict => "kid used twice in a key ring (or two keys without one)",
             ConfigError::BadKid => {
                 "kid must be 1..=64 printable ASCII characters without quote or backslash"
             }

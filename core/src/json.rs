@@ -20,7 +20,9 @@ type Result<T> = core::result::Result<T, Malformed>;
 ///
 /// The scanner has validated the contents (escapes, and UTF-8 wherever a byte
 /// is not ASCII), so the accessors cannot fail on a string it produced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// `==` compares decoded strings, like [`JsonStr::eq_str`].
+#[derive(Clone, Copy, Debug)]
 pub struct JsonStr<'a> {
     raw: &'a [u8],
     escaped: bool,
@@ -59,15 +61,44 @@ impl<'a> JsonStr<'a> {
         if !self.escaped {
             return self.raw == s.as_bytes();
         }
-        let mut rest = s.as_bytes();
+        self.eq_parts(&[s], false)
+    }
+
+    /// Whether the decoded string equals `s`, ASCII case-insensitively.
+    pub fn eq_ignore_ascii_case(&self, s: &str) -> bool {
+        self.eq_parts(&[s], true)
+    }
+
+    /// Whether the decoded string equals the concatenation of `parts`,
+    /// streaming (no buffer, so no length limit).
+    pub(crate) fn eq_parts(&self, parts: &[&str], fold_case: bool) -> bool {
+        let mut rest = parts.iter().flat_map(|p| p.bytes());
         let mut equal = true;
         self.for_each_chunk(|chunk| {
-            match rest.strip_prefix(chunk) {
-                Some(r) if equal => rest = r,
-                _ => equal = false,
-            };
+            for &a in chunk {
+                equal &= rest
+                    .next()
+                    .is_some_and(|b| a == b || (fold_case && a.eq_ignore_ascii_case(&b)));
+            }
         });
-        equal && rest.is_empty()
+        equal && rest.next().is_none()
+    }
+
+    /// The decoded characters.
+    fn chars(&self) -> impl Iterator<Item = char> + 'a {
+        let bytes = self.raw;
+        let text = self.raw();
+        let mut i = 0usize;
+        core::iter::from_fn(move || {
+            if bytes.get(i) == Some(&b'\\') {
+                let (c, next) = decode_escape(bytes, i)?;
+                i = next;
+                return Some(c);
+            }
+            let c = text.get(i..)?.chars().next()?;
+            i = i.saturating_add(c.len_utf8());
+            Some(c)
+        })
     }
 
     /// Feeds the decoded UTF-8 to `f` in pieces (borrowed runs and decoded escapes).
@@ -111,6 +142,17 @@ impl<'a> JsonStr<'a> {
         core::str::from_utf8(out.get(..len)?).ok()
     }
 }
+
+impl PartialEq for JsonStr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        if !self.escaped && !other.escaped {
+            return self.raw == other.raw;
+        }
+        self.chars().eq(other.chars())
+    }
+}
+
+impl Eq for JsonStr<'_> {}
 
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
     let digits = bytes.get(at..at.checked_add(4)?)?;
@@ -168,7 +210,7 @@ const fn lanes(b: u8) -> u64 {
 /// stop at: `"`, `\\`, control characters, and non-ASCII. SWAR, eight bytes a
 /// step; the lowest mark is exact, which is all the scan uses.
 #[inline(always)]
-fn special_mask(x: u64) -> u64 {
+pub(crate) fn special_mask(x: u64) -> u64 {
     const HIGH: u64 = lanes(0x80);
     const LOW: u64 = lanes(0x01);
     let zero = |v: u64| v.wrapping_sub(LOW) & !v & HIGH;

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 #[cfg(feature = "hs384")]
 use sha2::Sha384;
@@ -29,11 +29,24 @@ enum MacState {
 }
 
 /// An HMAC key bound to one algorithm and optionally named by a `kid`.
+///
+/// Key material is wiped on drop: the key holds no copy of the secret, only
+/// the HMAC state after absorbing it (the inner and outer padded-key hash
+/// states), and that state, in every `Key`, every clone and every per-call MAC
+/// copy, zeroizes itself on drop (RustCrypto `hmac`/`sha2` with `zeroize`).
+/// Not wiped: the secret slice given to [`Key::new`] (the caller's), bytes
+/// left behind where a `Key` was moved from (Rust moves are plain copies: build
+/// keys in place, e.g. straight into a [`KeyRing`] that lives as long as the
+/// program), and MAC outputs (a signature is public; verification compares
+/// the expected MAC in constant time inside `hmac`).
 #[derive(Clone)]
 pub struct Key {
     state: MacState,
     kid: Option<heapless::String<MAX_KID_LEN>>,
 }
+
+/// Every field holding key material wipes itself on drop (see [`Key`]).
+impl hmac::digest::zeroize::ZeroizeOnDrop for Key {}
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,8 +183,19 @@ impl Key {
 
 /// Up to `K` live keys, selected by `kid`, so keys can rotate without downtime.
 ///
-/// With a single key the token's `kid` is ignored; with several, every key must
-/// have a distinct `kid` and a token must name one.
+/// With a single key the token's `kid` is ignored. With several, a token with a
+/// `kid` is checked with the key of that `kid` (an unknown one is
+/// [`crate::Error::UnknownKey`], never a fallback), and a token without one with
+/// the ring's default key: the one key added without a `kid`, if any.
+///
+/// Rotating from kid-less tokens to named keys, without a flag day:
+/// 1. the ring holds the old key without a `kid` (tokens carry none);
+/// 2. add the new key with a `kid`: old tokens still use the default key, and
+///    tokens naming the new `kid` verify too;
+/// 3. switch the signers to the new key;
+/// 4. once the last old token has expired, [`KeyRing::remove_default`].
+///
+/// Later rotations add and remove named keys the same way.
 #[derive(Clone, Debug)]
 pub struct KeyRing<const K: usize> {
     keys: heapless::Vec<Key, K>,
@@ -198,13 +222,10 @@ impl<const K: usize> KeyRing<K> {
         Ok(ring)
     }
 
-    /// Adds a key; refuses a full ring, a duplicate `kid`, or an unnamed key
-    /// beside other keys.
+    /// Adds a key; refuses a full ring, a duplicate `kid`, or a second key
+    /// without one (the ring has at most one default key).
     pub fn add(&mut self, key: Key) -> Result<(), ConfigError> {
-        let conflict = self
-            .keys
-            .iter()
-            .any(|k| k.kid().is_none() || key.kid().is_none() || k.kid() == key.kid());
+        let conflict = self.keys.iter().any(|k| k.kid() == key.kid());
         if conflict {
             return Err(ConfigError::KidConflict);
         }
@@ -214,6 +235,12 @@ impl<const K: usize> KeyRing<K> {
     /// Removes the key named `kid`, returning it.
     pub fn remove(&mut self, kid: &str) -> Option<Key> {
         let at = self.keys.iter().position(|k| k.kid() == Some(kid))?;
+        Some(self.keys.swap_remove(at))
+    }
+
+    /// Removes the default (kid-less) key, returning it.
+    pub fn remove_default(&mut self) -> Option<Key> {
+        let at = self.keys.iter().position(|k| k.kid().is_none())?;
         Some(self.keys.swap_remove(at))
     }
 
@@ -228,6 +255,11 @@ impl<const K: usize> KeyRing<K> {
             [key] => Some(key),
             _ => None,
         }
+    }
+
+    /// The key without a `kid`, used for tokens without one.
+    pub(crate) fn default_key(&self) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid().is_none())
     }
 
     /// The key whose `kid` equals the (escape-decoded) `kid`.
@@ -321,7 +353,6 @@ mod tests {
 
         let mut ring = KeyRing::<2>::new();
         ring.add(key().with_kid("a").unwrap()).unwrap();
-        assert_eq!(ring.add(key()), Err(ConfigError::KidConflict));
         assert_eq!(
             ring.add(key().with_kid("a").unwrap()),
             Err(ConfigError::KidConflict)
@@ -333,6 +364,24 @@ mod tests {
         );
         assert!(ring.remove("a").is_some());
         assert_eq!(ring.keys().len(), 1);
+    }
+
+    /// Fails to compile where a part of an HMAC state would not wipe itself on
+    /// drop. `Hmac<D>` is its two hash cores (inner and outer padded key) and
+    /// a block buffer; `hmac` does not carry the marker itself, its parts do.
+    #[test]
+    fn key_material_is_zeroized_on_drop() {
+        use hmac::digest::{
+            block_api::EagerHash, block_buffer, consts::U64, zeroize::ZeroizeOnDrop,
+        };
+        fn wipes_on_drop<T: ZeroizeOnDrop>() {}
+        wipes_on_drop::<<Sha256 as EagerHash>::Core>();
+        #[cfg(feature = "hs384")]
+        wipes_on_drop::<<Sha384 as EagerHash>::Core>();
+        #[cfg(feature = "hs512")]
+        wipes_on_drop::<<Sha512 as EagerHash>::Core>();
+        wipes_on_drop::<block_buffer::BlockBuffer<U64, block_buffer::Eager>>();
+        wipes_on_drop::<Key>();
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod de;
 mod error;
 pub mod json;
 mod key;
+mod ser;
 mod sign;
 mod verify;
 

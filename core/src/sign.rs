@@ -6,6 +6,7 @@ use crate::{
     b64::{self, B64Error},
     error::Error,
     key::{Key, MAX_KID_LEN},
+    ser::{self, SerError, Writer},
 };
 
 fn full(_: B64Error) -> Error {
@@ -27,9 +28,15 @@ impl Key {
     /// Signs `claims` as `{"alg":..,"typ":"JWT"}` (plus `kid` when the key has
     /// one), writing the token into `out`. A buffer too small is an error.
     ///
-    /// Claims are serialized by serde-json-core, which does not support `char`
-    /// fields or maps with non-string keys (it panics on them): use strings for
-    /// both, or serialize the claims yourself and call [`Key::sign_json`].
+    /// Claims are written by the core's own JSON writer: valid JSON by
+    /// construction for any `Serialize` type, never a panic. Shapes a token cannot
+    /// carry are [`Error::Claims`]: a top level that is not a struct or map,
+    /// non-finite floats, map keys other than strings, chars, integers and unit
+    /// variants, nesting deeper than [`crate::json::MAX_DEPTH`], and registered
+    /// claims our verifier would refuse (`exp`, `nbf`, `iat` not an integer in
+    /// `0..=2^53`, `iss`, `sub`, `jti` not a string, `aud` not a string or an
+    /// array of strings, any of them twice). Bytes are written as an array of
+    /// numbers, as `serde_json` does.
     pub fn sign<'o, T: Serialize + ?Sized>(
         &self,
         claims: &T,
@@ -40,10 +47,12 @@ impl Key {
         let json_at = dot.checked_add(1).ok_or(Error::BufferTooSmall)?;
         let json_len = {
             let rest = out.get_mut(json_at..).ok_or(Error::BufferTooSmall)?;
-            serde_json_core::to_slice(claims, rest).map_err(|e| match e {
-                serde_json_core::ser::Error::BufferFull => Error::BufferTooSmall,
-                _ => Error::Claims,
-            })?
+            let mut w = Writer::new(rest);
+            ser::to_writer(claims, &mut w).map_err(|e| match e {
+                SerError::Full => Error::BufferTooSmall,
+                SerError::Unsupported => Error::Claims,
+            })?;
+            w.len()
         };
         self.finish(out, dot, json_len)
     }
@@ -61,7 +70,8 @@ impl Key {
         let mut json = [0u8; 48 + MAX_KID_LEN];
         let alg = self.algorithm().name().as_bytes();
         let len = match self.kid() {
-            None => put(&mut json, 0, &[br#"{"alg":""#, alg, br#"","typ":"JWT"}"#])?,
+            // `{"alg":..,"typ":"JWT"}`, already encoded.
+            None => return put(out, 0, &[self.algorithm().common_headers()[0].as_bytes()]),
             Some(kid) => put(
                 &mut json,
                 0,

@@ -6,6 +6,7 @@ use crate::{
     b64::{self, B64Error},
     claims::{Claims, Header},
     error::{Claim, ConfigError, Error, Malformed},
+    json::JsonStr,
     key::{Key, KeyRing},
 };
 
@@ -76,7 +77,9 @@ impl<'p> Validation<'p> {
         self
     }
 
-    /// Requires the header's `typ` to equal `typ` (ASCII case-insensitively, RFC 7515 §4.1.9).
+    /// Requires the header's `typ` to equal `typ`: ASCII case-insensitively, and
+    /// with the `application/` prefix optional (RFC 7515 §4.1.9), so a token's
+    /// `application/jwt` matches `JWT` and the reverse.
     pub const fn typ(mut self, typ: &'p str) -> Self {
         self.typ = Some(typ);
         self
@@ -122,14 +125,27 @@ impl<'p> Validation<'p> {
             return Err(Error::Algorithm);
         }
         if let Some(wanted) = self.typ {
-            let mut buf = [0u8; 32];
-            let typ = h.typ.and_then(|t| t.decode_into(&mut buf));
-            if !typ.is_some_and(|t| t.eq_ignore_ascii_case(wanted)) {
+            if !h.typ.is_some_and(|t| media_type_eq(&t, wanted)) {
                 return Err(Error::Type);
             }
         }
         Ok(())
     }
+}
+
+/// Whether `typ` names the media type `wanted`: ASCII case-insensitively, and
+/// with `application/` optional when the rest holds no other `/` (RFC 7515
+/// §4.1.9), so `application/jwt` equals `JWT`.
+fn media_type_eq(typ: &JsonStr<'_>, wanted: &str) -> bool {
+    const PREFIX: &str = "application/";
+    let short = match wanted.get(..PREFIX.len()) {
+        Some(p) if p.eq_ignore_ascii_case(PREFIX) => wanted.get(PREFIX.len()..).unwrap_or(wanted),
+        _ => wanted,
+    };
+    if short.contains('/') {
+        return typ.eq_ignore_ascii_case(wanted);
+    }
+    typ.eq_parts(&[short], true) || typ.eq_parts(&[PREFIX, short], true)
 }
 
 /// A token whose MAC, header and claims passed; borrows the caller's buffer.
@@ -149,8 +165,10 @@ impl<'b> Verified<'b> {
     }
 
     /// Deserializes the caller's own claim type, borrowing `&str` fields from
-    /// the payload. A string with escapes cannot be borrowed and is an error
-    /// here; see [`Self::deserialize_with`].
+    /// the payload. A string value with escapes cannot be borrowed and is an
+    /// error here; see [`Self::deserialize_with`]. Member names with escapes
+    /// (up to 64 decoded bytes) are decoded on the stack, so one in a member the
+    /// type ignores does not fail.
     pub fn deserialize<T: Deserialize<'b>>(&self) -> Result<T, Error> {
         self.deserialize_with(&mut [])
     }
@@ -203,7 +221,8 @@ impl<const K: usize> KeyRing<K> {
     ///
     /// The payload is never parsed before the MAC has matched. With one key the
     /// header is not parsed before it either; with several, the header is parsed
-    /// first, only to find the key by `kid`.
+    /// first, only to find the key: by `kid`, or the ring's default (kid-less)
+    /// key when the token has no `kid`.
     pub fn verify<'b>(
         &self,
         token: &str,
@@ -242,8 +261,11 @@ impl<const K: usize> KeyRing<K> {
             Some(key) => (key, None),
             None => {
                 let header = parse_header(header_b64, header_buf.take())?;
-                let kid = header.kid.ok_or(Error::UnknownKey)?;
-                let key = self.find(&kid).ok_or(Error::UnknownKey)?;
+                let key = match header.kid {
+                    Some(kid) => self.find(&kid),
+                    None => self.default_key(),
+                };
+                let key = key.ok_or(Error::UnknownKey)?;
                 // The header is parsed already: refuse a mismatch without a MAC.
                 if header.alg != key.algorithm() {
                     return Err(Error::Algorithm);

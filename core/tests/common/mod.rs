@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 use tessera_core::{Algorithm, Key, KeyRing, Validation};
 

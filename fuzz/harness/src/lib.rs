@@ -13,12 +13,14 @@ mod claims_json;
 pub mod fixtures;
 pub mod reference;
 pub mod seeds;
+mod sign_any;
 mod sign_verify;
 mod verify;
 pub mod window_ops;
 
 pub use base64url::base64url;
 pub use claims_json::claims_json;
+pub use sign_any::sign_any;
 pub use sign_verify::sign_verify;
 pub use verify::{check_token, verdict, verify};
 pub use window_ops::window_ops;
@@ -27,9 +29,10 @@ pub use window_ops::window_ops;
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name.
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("verify", verify),
     ("sign_verify", sign_verify),
+    ("sign_any", sign_any),
     ("claims_json", claims_json),
     ("window_ops", window_ops),
     ("base64url", base64url),

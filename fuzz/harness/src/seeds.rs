@@ -385,11 +385,17 @@ pub fn sign_verify() -> Vec<Seed> {
     ]
 }
 
+/// Seeds for `sign_any`: the same byte patterns (its input is structured by `arbitrary` too).
+pub fn sign_any() -> Vec<Seed> {
+    sign_verify()
+}
+
 /// Every target's seeds, by target name.
 pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
     vec![
         ("verify", verify()),
         ("sign_verify", sign_verify()),
+        ("sign_any", sign_any()),
         ("claims_json", claims_json()),
         ("window_ops", window_ops()),
         ("base64url", base64url()),
