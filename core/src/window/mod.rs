@@ -402,7 +402,9 @@ fn next_window_id() -> u32 {
 /// A window of `N` records holding results of type `V`.
 ///
 /// `const`-constructible, so it can live in a `static` behind a critical-section
-/// mutex on firmware. See the [module docs](self) for the guarantee.
+/// mutex on firmware; [`Window::UNSTARTED`] plus [`Window::start`] keeps that
+/// `static` in `.bss` with the secret read at run time. See the [module
+/// docs](self) for the guarantee.
 pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
