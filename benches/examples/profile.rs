@@ -75,6 +75,8 @@ fn main() {
         "window-fresh-lru-65536" => fresh(&mut Lru::new(65536), 65536, n),
         "window-replay-1024" => replay(&mut Tessera::<1024>::new(), 1024, n),
         "window-replay-lru-1024" => replay(&mut Lru::new(1024), 1024, n),
+        "window-fresh-lru-siphash-1024" => fresh(&mut Lru::keyed(1024), 1024, n),
+        "window-replay-lru-siphash-1024" => replay(&mut Lru::keyed(1024), 1024, n),
         other => panic!("unknown operation {other:?}"),
     };
     // The 65,536-slot window is built on the stack before it is boxed.

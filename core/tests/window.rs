@@ -555,3 +555,24 @@ fn the_model_run_reaches_every_answer() {
         );
     }
 }
+
+/// All zero bytes: in `.bss` (checked with `objdump -t` on this test binary,
+/// see the report of issue 13).
+static UNSTARTED: Mutex<Window<u8, 32>> = Mutex::new(Window::UNSTARTED);
+
+#[test]
+fn an_unstarted_window_answers_full_until_started() {
+    let mut w = UNSTARTED.lock().unwrap();
+    assert_eq!(w.begin(&req("s", "k", 1, 100), 100), Begin::Full);
+    w.start(SECRET, CONFIG);
+    let t = fresh(&mut w, &req("s", "k", 1, 100), 100);
+    w.complete(t, 4, 100).unwrap();
+    assert_eq!(w.begin(&req("s", "k", 1, 100), 101), Begin::Replay(4));
+    // Starting again forgets every record.
+    w.start(SECRET, CONFIG);
+    assert_eq!(w.live(101), 0);
+    assert!(matches!(
+        w.begin(&req("s", "k", 1, 100), 101),
+        Begin::Fresh(_)
+    ));
+}

@@ -402,7 +402,9 @@ fn next_window_id() -> u32 {
 /// A window of `N` records holding results of type `V`.
 ///
 /// `const`-constructible, so it can live in a `static` behind a critical-section
-/// mutex on firmware. See the [module docs](self) for the guarantee.
+/// mutex on firmware; [`Window::UNSTARTED`] plus [`Window::start`] keeps that
+/// `static` in `.bss` with the secret read at run time. See the [module
+/// docs](self) for the guarantee.
 pub struct Window<V, const N: usize> {
     secret: [u8; 16],
     config: WindowConfig,
@@ -419,18 +421,44 @@ pub struct Window<V, const N: usize> {
 }
 
 impl<V: Clone, const N: usize> Window<V, N> {
+    /// A window with no secret and no configuration yet: all zero bytes, so a
+    /// `static` of it sits in `.bss` (no flash image, nothing copied at
+    /// boot). It answers [`Begin::Full`] until [`Window::start`].
+    pub const UNSTARTED: Self = Window {
+        secret: [0; 16],
+        config: WindowConfig {
+            lease: 0,
+            ttl: 0,
+            max_skew: 0,
+        },
+        window: 0,
+        next_lease: 0,
+        restart_below: 0,
+        hot: [Hot::EMPTY; N],
+        floors: [Floor::NONE; N],
+        slots: [const { Slot::EMPTY }; N],
+    };
+
     /// An empty window. `secret` must be random and private: it keeps
     /// attacker-chosen keys from colliding or crowding one bucket.
     pub const fn new(secret: [u8; 16], config: WindowConfig) -> Self {
         Window {
             secret,
             config,
-            window: 0,
-            next_lease: 1,
-            restart_below: 0,
-            hot: [Hot::EMPTY; N],
-            floors: [Floor::NONE; N],
-            slots: [const { Slot::EMPTY }; N],
+            ..Self::UNSTARTED
+        }
+    }
+
+    /// Starts a window (typically a `static` [`Window::UNSTARTED`]) with its
+    /// secret, read at run time, and configuration. Forgets every record and
+    /// floor, in place (no window-sized temporary on the stack).
+    pub fn start(&mut self, secret: [u8; 16], config: WindowConfig) {
+        self.secret = secret;
+        self.config = config;
+        self.hot.fill(Hot::EMPTY);
+        self.floors.fill(Floor::NONE);
+        for slot in &mut self.slots {
+            *slot = Slot::EMPTY;
         }
     }
 
@@ -533,6 +561,10 @@ impl<V: Clone, const N: usize> Window<V, N> {
 
     /// Claims `(scope, key)`; see [`Begin`] for the answers.
     pub fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V> {
+        // Not started: no secret to hash with (a valid config has a lease).
+        if self.config.lease == 0 {
+            return Begin::Full;
+        }
         if req.stamp > now.saturating_add(self.config.max_skew) {
             return Begin::Stale;
         }

@@ -109,7 +109,7 @@ pub enum ModelError {
     /// The model's record table or a scope/key buffer is full: shrink the test.
     Capacity,
     /// The window dropped a record it may not evict (in flight, not older
-    /// than the new claim, or more than one per claim).
+    /// than the new claim, more than one per claim, or with room left).
     UnsafeEviction,
 }
 
@@ -187,13 +187,15 @@ impl<V: Clone + PartialEq> Model<V> {
         mut holds: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<u64, ModelError> {
         self.records.retain(|r| r.until > now);
+        // An eviction needs both buckets full: at least `min(N, WAYS)` records.
+        let full = self.held(now).count() >= self.capacity.min(WAYS);
         let mut evicted = 0usize;
         for r in self.records.iter_mut().filter(|r| !r.evicted) {
             if holds(&r.scope, &r.key) {
                 continue;
             }
             evicted = evicted.saturating_add(1);
-            if !r.settled(now) || r.stamp >= req.stamp || evicted > 1 {
+            if !full || !r.settled(now) || r.stamp >= req.stamp || evicted > 1 {
                 return Err(ModelError::UnsafeEviction);
             }
             r.evicted = true;
