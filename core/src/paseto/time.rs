@@ -1,0 +1,208 @@
+//! RFC 3339 `date-time` (§5.6) to seconds since the epoch, without allocation.
+//!
+//! PASETO's registered claims carry dates as strings. Offsets are applied
+//! (`+02:00` is two hours ahead of UTC), impossible dates (`2023-02-30`,
+//! `24:00:00`) are refused, and fractional seconds are kept as "a fraction was
+//! present" so `exp`/`nbf` can round up: with an integer clock `now`,
+//! `now < exp` holds exactly when `now < ceil(exp)`.
+
+use crate::error::Malformed;
+
+/// A parsed date-time: whole seconds since the epoch (rounded down) and
+/// whether a non-zero fraction was cut off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DateTime {
+    pub(crate) secs: u64,
+    pub(crate) fraction: bool,
+}
+
+impl DateTime {
+    /// The seconds rounded up: the exact bound for `now < exp` and `nbf <= now`.
+    pub(crate) fn ceil(self) -> u64 {
+        self.secs.saturating_add(u64::from(self.fraction))
+    }
+}
+
+/// Reads `N` ASCII digits at the front of `s`.
+fn digits<const N: usize>(s: &mut &[u8]) -> Result<u32, Malformed> {
+    let (head, rest) = s.split_first_chunk::<N>().ok_or(Malformed::Date)?;
+    *s = rest;
+    head.iter().try_fold(0u32, |v, &d| {
+        if d.is_ascii_digit() {
+            // At most four digits: no overflow.
+            Ok(v.saturating_mul(10).saturating_add(u32::from(d & 0x0F)))
+        } else {
+            Err(Malformed::Date)
+        }
+    })
+}
+
+/// Consumes `byte` (ASCII case-insensitively) at the front of `s`.
+fn separator(s: &mut &[u8], byte: u8) -> Result<(), Malformed> {
+    match s.split_first() {
+        Some((b, rest)) if b.eq_ignore_ascii_case(&byte) => {
+            *s = rest;
+            Ok(())
+        }
+        _ => Err(Malformed::Date),
+    }
+}
+
+const fn is_leap(year: u32) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+const fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a valid date with `year >= 1970` (H. Hinnant's
+/// `days_from_civil`).
+#[allow(clippy::arithmetic_side_effects)] // year <= 9999, month 1..=12, day 1..=31: no overflow
+const fn days_since_epoch(year: u32, month: u32, day: u32) -> u64 {
+    let y = (year - (month <= 2) as u32) as u64;
+    let era = y / 400;
+    let yoe = y % 400;
+    let mp = ((month + 9) % 12) as u64;
+    let doy = (153 * mp + 2) / 5 + day as u64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds in `h:m:s`.
+fn hms(h: u32, m: u32, s: u32) -> u64 {
+    u64::from(h)
+        .saturating_mul(3600)
+        .saturating_add(u64::from(m).saturating_mul(60))
+        .saturating_add(u64::from(s))
+}
+
+/// Parses `full-date "T" full-time`; `60` seconds (a leap second) counts as the
+/// next minute's first second.
+pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
+    let mut s = text;
+    let year = digits::<4>(&mut s)?;
+    separator(&mut s, b'-')?;
+    let month = digits::<2>(&mut s)?;
+    separator(&mut s, b'-')?;
+    let day = digits::<2>(&mut s)?;
+    separator(&mut s, b'T')?;
+    let hour = digits::<2>(&mut s)?;
+    separator(&mut s, b':')?;
+    let minute = digits::<2>(&mut s)?;
+    separator(&mut s, b':')?;
+    let second = digits::<2>(&mut s)?;
+    if year < 1970
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(Malformed::Date);
+    }
+    let mut fraction = false;
+    if let Some((b'.', rest)) = s.split_first() {
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 {
+            return Err(Malformed::Date);
+        }
+        let (frac, rest) = rest.split_at_checked(n).ok_or(Malformed::Date)?;
+        fraction = frac.iter().any(|&d| d != b'0');
+        s = rest;
+    }
+    // Seconds east of UTC, and its sign.
+    let (east, offset) = match s {
+        [z] if z.eq_ignore_ascii_case(&b'Z') => (true, 0u64),
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let mut rest = rest;
+            let h = digits::<2>(&mut rest)?;
+            separator(&mut rest, b':')?;
+            let m = digits::<2>(&mut rest)?;
+            if !rest.is_empty() || h > 23 || m > 59 {
+                return Err(Malformed::Date);
+            }
+            (*sign == b'+', hms(h, m, 0))
+        }
+        _ => return Err(Malformed::Date),
+    };
+    let local = days_since_epoch(year, month, day)
+        .saturating_mul(86_400)
+        .saturating_add(hms(hour, minute, second));
+    // Local time is UTC + offset, so UTC = local - offset; before 1970 is refused.
+    let secs = if east {
+        local.checked_sub(offset)
+    } else {
+        local.checked_add(offset)
+    };
+    Ok(DateTime {
+        secs: secs.ok_or(Malformed::Date)?,
+        fraction,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: &str) -> Result<u64, Malformed> {
+        parse(s.as_bytes()).map(|d| d.secs)
+    }
+
+    #[test]
+    fn utc_and_offsets_name_the_same_instant() {
+        assert_eq!(secs("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(secs("2022-01-01T00:00:00+00:00"), Ok(1_640_995_200));
+        assert_eq!(secs("2022-01-01T02:00:00+02:00"), Ok(1_640_995_200));
+        assert_eq!(secs("2021-12-31T19:30:00-04:30"), Ok(1_640_995_200));
+        assert_eq!(secs("2022-01-01t00:00:00z"), Ok(1_640_995_200));
+        assert_eq!(secs("2024-02-29T12:00:00Z"), Ok(1_709_208_000));
+        assert_eq!(secs("2000-03-01T00:00:00Z"), Ok(951_868_800));
+        assert_eq!(secs("9999-12-31T23:59:59Z"), Ok(253_402_300_799));
+    }
+
+    #[test]
+    fn fractions_round_up_only_when_non_zero() {
+        let d = parse(b"2022-01-01T00:00:00.25Z").unwrap();
+        assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_201));
+        let d = parse(b"2022-01-01T00:00:00.000+00:00").unwrap();
+        assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_200));
+    }
+
+    #[test]
+    fn impossible_or_sloppy_dates_are_refused() {
+        for bad in [
+            "2023-02-30T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2022-04-31T00:00:00Z",
+            "2022-13-01T00:00:00Z",
+            "2022-00-01T00:00:00Z",
+            "2022-01-00T00:00:00Z",
+            "2022-01-01T24:00:00Z",
+            "2022-01-01T00:60:00Z",
+            "2022-01-01T00:00:61Z",
+            "2022-01-01T00:00:00",
+            "2022-01-01T00:00:00+24:00",
+            "2022-01-01T00:00:00+01:60",
+            "2022-01-01T00:00:00+0100",
+            "2022-01-01T00:00:00.Z",
+            "2022-01-01T00:00:00Z ",
+            "2022-01-01 00:00:00Z",
+            "22-01-01T00:00:00Z",
+            "2022-1-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:30:00+01:00",
+            "２022-01-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(secs(bad), Err(Malformed::Date), "{bad}");
+        }
+    }
+}
