@@ -4,15 +4,43 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use sha2::{Digest, Sha256};
-use tessera_core::{Algorithm, Key};
+use tessera_core::{
+    paseto::{LocalKey, PublicKey},
+    Algorithm, Key,
+};
 
-use super::Failure;
+use super::{paseto, paseto::Purpose, Failure};
 use crate::layer::auth::Ring;
 
-/// Parses `--alg`: `HS256`, `HS384` or `HS512`, any case.
-pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, String> {
+/// What `--alg` names: a JWS HMAC algorithm or a PASETO v4 purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alg {
+    /// JWS compact with this HMAC.
+    Jws(Algorithm),
+    /// PASETO `v4.local` or `v4.public`.
+    Paseto(Purpose),
+}
+
+/// Parses `--alg`: `HS256`, `HS384`, `HS512`, `v4.local` or `v4.public`, any case.
+pub(crate) fn parse_alg(s: &str) -> Result<Alg, String> {
+    if let Some(purpose) = Purpose::from_name(s) {
+        return Ok(Alg::Paseto(purpose));
+    }
     Algorithm::from_name(&s.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown algorithm `{s}` (HS256, HS384 or HS512)"))
+        .map(Alg::Jws)
+        .ok_or_else(|| {
+            format!("unknown algorithm `{s}` (HS256, HS384, HS512, v4.local or v4.public)")
+        })
+}
+
+/// The key a verifier holds: a JWS ring or one PASETO key.
+pub(crate) enum Verifier {
+    /// HMAC keys, selected by `kid`.
+    Jws(Ring),
+    /// A `v4.local` key.
+    Local(LocalKey),
+    /// A `v4.public` verifying key.
+    Public(PublicKey),
 }
 
 /// Reads a key file as raw bytes, used exactly as stored (no trimming).
@@ -53,12 +81,27 @@ pub(crate) struct RingArgs {
     /// A named key for a ring (repeatable); tokens then select it by `kid`.
     #[arg(long = "key", value_name = "KID=PATH", conflicts_with = "key_file")]
     keys: Vec<String>,
-    /// Algorithm of every key.
+    /// Algorithm of every key (HS256, HS384, HS512, v4.local, v4.public).
     #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg)]
-    alg: Algorithm,
+    alg: Alg,
 }
 
 impl RingArgs {
+    /// The JWS ring, or the PASETO key `--alg v4.*` asks for (one `--key-file`).
+    pub(crate) fn verifier(&self) -> Result<Verifier, Failure> {
+        let Alg::Paseto(purpose) = self.alg else {
+            return self.ring().map(Verifier::Jws);
+        };
+        let path = match (&self.key_file, self.keys.is_empty()) {
+            (Some(path), true) => path,
+            _ => return Err(Failure("--alg v4.*: give one --key-file, not --key".into())),
+        };
+        Ok(match purpose {
+            Purpose::Local => Verifier::Local(paseto::local_key(path)?),
+            Purpose::Public => Verifier::Public(paseto::public_key(path)?),
+        })
+    }
+
     pub(crate) fn ring(&self) -> Result<Ring, Failure> {
         self.ring_and_fingerprint().map(|(ring, _)| ring)
     }
@@ -67,6 +110,11 @@ impl RingArgs {
     /// with the same keys derive the same value (the gateway names its Redis
     /// records with it).
     pub(crate) fn ring_and_fingerprint(&self) -> Result<(Ring, Vec<u8>), Failure> {
+        let Alg::Jws(alg) = self.alg else {
+            return Err(Failure(
+                "--alg v4.*: the gateway takes HS256/384/512 keys only".into(),
+            ));
+        };
         let mut ring = Ring::new();
         let mut digest = Sha256::new();
         digest.update(b"tessera gateway record names v1");
@@ -76,13 +124,13 @@ impl RingArgs {
             ring.add(key).map_err(|e| Failure(format!("key ring: {e}")))
         };
         if let Some(path) = &self.key_file {
-            add(load_with_secret(self.alg, path, None)?)?;
+            add(load_with_secret(alg, path, None)?)?;
         }
         for spec in &self.keys {
             let (kid, path) = spec
                 .split_once('=')
                 .ok_or_else(|| Failure(format!("--key `{spec}`: expected KID=PATH")))?;
-            add(load_with_secret(self.alg, Path::new(path), Some(kid))?)?;
+            add(load_with_secret(alg, Path::new(path), Some(kid))?)?;
         }
         Ok((ring, digest.finalize().to_vec()))
     }
