@@ -15,6 +15,47 @@
 //! the epoch: `exp` and `nbf` rounded up (exact for an integer clock), `iat`
 //! rounded down.
 //!
+//! ```
+//! # #[cfg(feature = "paseto-local")] {
+//! use tessera_core::{paseto::{LocalKey, Options}, Validation};
+//!
+//! let key = LocalKey::from_bytes([7; 32]);
+//! let random = [9; 32]; // fresh from the OS's CSPRNG, for every token
+//! let options = Options::new().footer(b"kid-1");
+//! let mut out = [0u8; 256];
+//! let claims = br#"{"sub":"alice","exp":"2023-11-14T22:23:20Z"}"#;
+//! let token = key.encrypt_json(claims, &random, &options, &mut out)?;
+//!
+//! let mut buf = [0u8; 256];
+//! let now = 1_700_000_000;
+//! let v = key.decrypt(token, &Validation::new(), &options, now, &mut buf)?;
+//! assert!(v.claims.sub.is_some_and(|s| s.eq_str("alice")));
+//! assert_eq!(v.claims.exp, Some(now + 600));
+//! # }
+//! # Ok::<(), tessera_core::Error>(())
+//! ```
+//!
+//! ```
+//! # #[cfg(feature = "paseto-public")] {
+//! use tessera_core::{paseto::{Options, SecretKey}, Validation};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Claims<'a> { sub: &'a str, exp: &'a str }
+//!
+//! let secret = SecretKey::from_seed(&[3; 32]);
+//! let public = secret.public_key(); // all a verifier (a device) holds
+//! let mut out = [0u8; 256];
+//! let token = secret.sign(&Claims { sub: "alice", exp: "2023-11-15T00:23:20+02:00" },
+//!                         &Options::new(), &mut out)?;
+//!
+//! let mut buf = [0u8; 256];
+//! let v = public.verify(token, &Validation::new(), &Options::new(), 1_700_000_000, &mut buf)?;
+//! let claims: Claims<'_> = v.deserialize()?;
+//! assert_eq!(claims.sub, "alice");
+//! # }
+//! # Ok::<(), tessera_core::Error>(())
+//! ```
+//!
 //! Crates: RustCrypto `blake2` and `chacha20` (the maintained, audited pure-Rust
 //! implementations; `no_std` without `alloc`), and `ed25519-dalek` without its
 //! default features: maintained, audited (2019, Quarkslab), and unlike
