@@ -36,7 +36,7 @@ pub(crate) fn parse_alg(s: &str) -> Result<Alg, String> {
 /// The key a verifier holds: a JWS ring or one PASETO key.
 pub(crate) enum Verifier {
     /// HMAC keys, selected by `kid`.
-    Jws(Ring),
+    Jws(Box<Ring>),
     /// A `v4.local` key.
     Local(LocalKey),
     /// A `v4.public` verifying key.
@@ -90,7 +90,7 @@ impl RingArgs {
     /// The JWS ring, or the PASETO key `--alg v4.*` asks for (one `--key-file`).
     pub(crate) fn verifier(&self) -> Result<Verifier, Failure> {
         let Alg::Paseto(purpose) = self.alg else {
-            return self.ring().map(Verifier::Jws);
+            return self.ring().map(|ring| Verifier::Jws(Box::new(ring)));
         };
         let path = match (&self.key_file, self.keys.is_empty()) {
             (Some(path), true) => path,
