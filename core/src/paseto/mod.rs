@@ -67,12 +67,13 @@ mod local;
 mod pae;
 #[cfg(feature = "paseto-public")]
 mod public;
-pub(crate) mod time;
+mod time;
 
 #[cfg(feature = "paseto-local")]
 pub use local::LocalKey;
 #[cfg(feature = "paseto-public")]
 pub use public::{PublicKey, SecretKey};
+pub use time::format as format_date;
 
 use serde::{Deserialize, Serialize};
 

@@ -147,6 +147,45 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
     })
 }
 
+/// The last second RFC 3339's four-digit year can write: 9999-12-31T23:59:59Z.
+const LAST: u64 = 253_402_300_799;
+
+/// Writes `secs` since the epoch as `YYYY-MM-DDTHH:MM:SSZ` into `out`, for
+/// minting `iat`/`exp`; `None` past year 9999. The inverse of [`parse`]
+/// (H. Hinnant's `civil_from_days`).
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // secs <= LAST bounds every value; indices are constants below 20
+pub fn format(secs: u64, out: &mut [u8; 20]) -> Option<&str> {
+    if secs > LAST {
+        return None;
+    }
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    *out = *b"0000-00-00T00:00:00Z";
+    for (at, width, value) in [
+        (0, 4, year),
+        (5, 2, month),
+        (8, 2, day),
+        (11, 2, rem / 3600),
+        (14, 2, rem % 3600 / 60),
+        (17, 2, rem % 60),
+    ] {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    core::str::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +204,23 @@ mod tests {
         assert_eq!(secs("2024-02-29T12:00:00Z"), Ok(1_709_208_000));
         assert_eq!(secs("2000-03-01T00:00:00Z"), Ok(951_868_800));
         assert_eq!(secs("9999-12-31T23:59:59Z"), Ok(253_402_300_799));
+    }
+
+    #[test]
+    fn format_is_the_inverse_of_parse() {
+        let mut buf = [0u8; 20];
+        assert_eq!(format(0, &mut buf), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            format(1_700_000_000, &mut buf),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(format(951_868_799, &mut buf), Some("2000-02-29T23:59:59Z"));
+        assert_eq!(format(LAST, &mut buf), Some("9999-12-31T23:59:59Z"));
+        assert_eq!(format(LAST + 1, &mut buf), None);
+        for t in (0..LAST).step_by(86_400 * 13 + 3_607) {
+            let text = format(t, &mut buf).unwrap();
+            assert_eq!(secs(text), Ok(t), "{text}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Args;
 
-use super::{keys::RingArgs, policy::PolicyArgs, Failure};
+use super::{keys::RingArgs, paseto::PasetoArgs, policy::PolicyArgs, Failure};
 use crate::{
     gateway::{self, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
@@ -28,6 +28,8 @@ pub(crate) struct GatewayArgs {
     keys: RingArgs,
     #[command(flatten)]
     policy: PolicyArgs,
+    #[command(flatten)]
+    paseto: PasetoArgs,
     /// Keep idempotency records in Redis, shared by every gateway started with
     /// the same keys (record names are derived from the key material).
     #[arg(long, value_name = "URL")]
@@ -65,8 +67,13 @@ const SETTLE_MARGIN: Duration = Duration::from_secs(10);
 const HEADER_ROOM: usize = 16 * 1024;
 
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
-    let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
-    let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
+    let (keys, key_digest) = args.keys.keys_and_fingerprint()?;
+    if !args.keys.is_paseto() && args.paseto.given() {
+        return Err(Failure("--footer and --implicit are for --alg v4.*".into()));
+    }
+    let auth = args
+        .paseto
+        .apply(args.policy.apply(BearerAuthLayer::with_keys(keys))?);
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
     if args.ttl == 0 {
         return Err(Failure("--ttl must be at least 1 second".into()));

@@ -4,13 +4,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use sha2::{Digest, Sha256};
-use tessera_core::{
-    paseto::{LocalKey, PublicKey},
-    Algorithm, Key,
-};
+use tessera_core::{Algorithm, Key};
 
 use super::{paseto, paseto::Purpose, Failure};
-use crate::layer::auth::Ring;
+use crate::layer::auth::{Ring, TokenKeys};
 
 /// What `--alg` names: a JWS HMAC algorithm or a PASETO v4 purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,16 +28,6 @@ pub(crate) fn parse_alg(s: &str) -> Result<Alg, String> {
         .ok_or_else(|| {
             format!("unknown algorithm `{s}` (HS256, HS384, HS512, v4.local or v4.public)")
         })
-}
-
-/// The key a verifier holds: a JWS ring or one PASETO key.
-pub(crate) enum Verifier {
-    /// HMAC keys, selected by `kid`.
-    Jws(Box<Ring>),
-    /// A `v4.local` key.
-    Local(LocalKey),
-    /// A `v4.public` verifying key.
-    Public(PublicKey),
 }
 
 /// Reads a key file as raw bytes, used exactly as stored (no trimming).
@@ -87,34 +74,50 @@ pub(crate) struct RingArgs {
 }
 
 impl RingArgs {
+    /// Whether `--alg` names a PASETO purpose.
+    pub(crate) fn is_paseto(&self) -> bool {
+        matches!(self.alg, Alg::Paseto(_))
+    }
+
     /// The JWS ring, or the PASETO key `--alg v4.*` asks for (one `--key-file`).
-    pub(crate) fn verifier(&self) -> Result<Verifier, Failure> {
-        let Alg::Paseto(purpose) = self.alg else {
-            return self.ring().map(|ring| Verifier::Jws(Box::new(ring)));
+    pub(crate) fn verifier(&self) -> Result<TokenKeys, Failure> {
+        self.keys_and_fingerprint().map(|(keys, _)| keys)
+    }
+
+    /// The keys, and a one-way digest of their material: instances started
+    /// with the same keys derive the same value (the gateway names its Redis
+    /// records with it).
+    pub(crate) fn keys_and_fingerprint(&self) -> Result<(TokenKeys, Vec<u8>), Failure> {
+        let purpose = match self.alg {
+            Alg::Paseto(purpose) => purpose,
+            Alg::Jws(alg) => {
+                let (ring, digest) = self.ring_and_fingerprint(alg)?;
+                return Ok((TokenKeys::Jws(Box::new(ring)), digest));
+            }
         };
         let path = match (&self.key_file, self.keys.is_empty()) {
             (Some(path), true) => path,
             _ => return Err(Failure("--alg v4.*: give one --key-file, not --key".into())),
         };
-        Ok(match purpose {
-            Purpose::Local => Verifier::Local(paseto::local_key(path)?),
-            Purpose::Public => Verifier::Public(paseto::public_key(path)?),
-        })
-    }
-
-    pub(crate) fn ring(&self) -> Result<Ring, Failure> {
-        self.ring_and_fingerprint().map(|(ring, _)| ring)
-    }
-
-    /// The ring, and a one-way digest of its key material: instances started
-    /// with the same keys derive the same value (the gateway names its Redis
-    /// records with it).
-    pub(crate) fn ring_and_fingerprint(&self) -> Result<(Ring, Vec<u8>), Failure> {
-        let Alg::Jws(alg) = self.alg else {
-            return Err(Failure(
-                "--alg v4.*: the gateway takes HS256/384/512 keys only".into(),
-            ));
+        let bytes = paseto::read(path)?;
+        let (keys, name): (_, &[u8]) = match purpose {
+            Purpose::Local => (
+                TokenKeys::Local(paseto::local_key(path, &bytes)?),
+                b"v4.local",
+            ),
+            Purpose::Public => (
+                TokenKeys::Public(paseto::public_key(path, &bytes)?),
+                b"v4.public",
+            ),
         };
+        let mut digest = Sha256::new();
+        digest.update(b"tessera gateway record names v1 paseto");
+        digest.update(name);
+        digest.update(&bytes);
+        Ok((keys, digest.finalize().to_vec()))
+    }
+
+    fn ring_and_fingerprint(&self, alg: Algorithm) -> Result<(Ring, Vec<u8>), Failure> {
         let mut ring = Ring::new();
         let mut digest = Sha256::new();
         digest.update(b"tessera gateway record names v1");

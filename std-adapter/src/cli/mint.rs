@@ -86,8 +86,8 @@ pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
             "--kid is for JWS; PASETO keys are named in the footer (--footer)".into(),
         ));
     }
-    claims.insert("iat".into(), paseto::rfc3339(now).into());
-    claims.insert("exp".into(), paseto::rfc3339(exp).into());
+    claims.insert("iat".into(), paseto::rfc3339(now)?.into());
+    claims.insert("exp".into(), paseto::rfc3339(exp)?.into());
     let json = to_json(&claims)?;
     let options = args.paseto.options();
     let mut out = out_buffer(&json, args.paseto.footer_len());
@@ -95,9 +95,11 @@ pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
         Purpose::Local => {
             let mut random = [0u8; 32];
             getrandom::fill(&mut random).map_err(|e| Failure(format!("no randomness: {e}")))?;
-            paseto::local_key(&args.key_file)?.encrypt_json(&json, &random, &options, &mut out)
+            paseto::local_key(&args.key_file, &paseto::read(&args.key_file)?)?
+                .encrypt_json(&json, &random, &options, &mut out)
         }
-        Purpose::Public => paseto::secret_key(&args.key_file)?.sign_json(&json, &options, &mut out),
+        Purpose::Public => paseto::secret_key(&args.key_file, &paseto::read(&args.key_file)?)?
+            .sign_json(&json, &options, &mut out),
     };
     Ok(token.map_err(signing_failed)?.to_owned())
 }

@@ -11,6 +11,7 @@ use clap::Args;
 use tessera_core::paseto::{LocalKey, Options, PublicKey, SecretKey};
 
 use super::Failure;
+use crate::layer::auth::BearerAuthLayer;
 
 /// `v4.local` or `v4.public`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,17 @@ impl PasetoArgs {
         self.footer.is_some() || self.implicit.is_some()
     }
 
+    /// The same footer and implicit assertion on the gateway's layer.
+    pub(crate) fn apply(&self, mut layer: BearerAuthLayer) -> BearerAuthLayer {
+        if let Some(footer) = &self.footer {
+            layer = layer.footer(footer.as_bytes());
+        }
+        if let Some(implicit) = &self.implicit {
+            layer = layer.implicit(implicit.as_bytes());
+        }
+        layer
+    }
+
     /// The footer's length in bytes (0 without one).
     pub(crate) fn footer_len(&self) -> usize {
         self.footer.as_ref().map_or(0, String::len)
@@ -66,7 +78,8 @@ impl PasetoArgs {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+/// A key file's raw bytes.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path)
         .map_err(|e| Failure(format!("cannot read key file {}: {e}", path.display())))
 }
@@ -78,33 +91,28 @@ fn wrong_size(path: &Path, wanted: &str, got: usize) -> Failure {
     ))
 }
 
-/// A `v4.local` key: exactly 32 raw bytes.
-pub(crate) fn local_key(path: &Path) -> Result<LocalKey, Failure> {
-    let bytes = read(path)?;
+/// A `v4.local` key: exactly 32 raw bytes (`bytes`, read from `path`).
+pub(crate) fn local_key(path: &Path, bytes: &[u8]) -> Result<LocalKey, Failure> {
     let key: [u8; 32] = bytes
-        .as_slice()
         .try_into()
         .map_err(|_| wrong_size(path, "32 bytes (v4.local key)", bytes.len()))?;
     Ok(LocalKey::from_bytes(key))
 }
 
 /// A `v4.public` verifying key: the 32-byte Ed25519 public key.
-pub(crate) fn public_key(path: &Path) -> Result<PublicKey, Failure> {
-    let bytes = read(path)?;
+pub(crate) fn public_key(path: &Path, bytes: &[u8]) -> Result<PublicKey, Failure> {
     let key: [u8; 32] = bytes
-        .as_slice()
         .try_into()
         .map_err(|_| wrong_size(path, "32 bytes (Ed25519 public key)", bytes.len()))?;
     PublicKey::from_bytes(&key).map_err(|e| Failure(format!("key file {}: {e}", path.display())))
 }
 
 /// A `v4.public` signing key: a 32-byte seed or 64-byte `seed ‖ public`.
-pub(crate) fn secret_key(path: &Path) -> Result<SecretKey, Failure> {
-    let bytes = read(path)?;
-    if let Ok(seed) = <[u8; 32]>::try_from(bytes.as_slice()) {
+pub(crate) fn secret_key(path: &Path, bytes: &[u8]) -> Result<SecretKey, Failure> {
+    if let Ok(seed) = <[u8; 32]>::try_from(bytes) {
         return Ok(SecretKey::from_seed(&seed));
     }
-    let pair: [u8; 64] = bytes.as_slice().try_into().map_err(|_| {
+    let pair: [u8; 64] = bytes.try_into().map_err(|_| {
         wrong_size(
             path,
             "32 bytes (Ed25519 seed) or 64 (seed and public key)",
@@ -115,55 +123,9 @@ pub(crate) fn secret_key(path: &Path) -> Result<SecretKey, Failure> {
 }
 
 /// `secs` since the epoch as RFC 3339 UTC (`2023-11-14T22:13:20Z`).
-pub(crate) fn rfc3339(secs: u64) -> String {
-    // H. Hinnant's civil_from_days, for days since 1970-01-01.
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_round_trip_through_the_core_parser() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_868_799), "2000-02-29T23:59:59Z");
-        // Every day boundary over 1970..2100 parses back to the same second.
-        let key = LocalKey::from_bytes([1; 32]);
-        for secs in (1..4_102_444_800u64).step_by(86_400 * 7 + 3601) {
-            let json = format!(r#"{{"exp":"{}"}}"#, rfc3339(secs));
-            let mut out = [0u8; 256];
-            let token = key
-                .encrypt_json(json.as_bytes(), &[0; 32], &Options::new(), &mut out)
-                .unwrap();
-            let mut buf = [0u8; 256];
-            let v = key
-                .decrypt(
-                    token,
-                    &tessera_core::Validation::new(),
-                    &Options::new(),
-                    0,
-                    &mut buf,
-                )
-                .unwrap();
-            assert_eq!(v.claims.exp, Some(secs), "{json}");
-        }
-    }
+pub(crate) fn rfc3339(secs: u64) -> Result<String, Failure> {
+    let mut buf = [0u8; 20];
+    tessera_core::paseto::format_date(secs, &mut buf)
+        .map(str::to_owned)
+        .ok_or_else(|| Failure(format!("{secs} is past year 9999")))
 }

@@ -7,13 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tessera_core::{paseto::Options, Malformed, Validation, DEFAULT_MAX_LEN};
 
-use super::{
-    keys::{RingArgs, Verifier},
-    now_or,
-    paseto::PasetoArgs,
-    policy::PolicyArgs,
-    Failure,
-};
+use crate::layer::auth::{Checked, TokenKeys};
+
+use super::{keys::RingArgs, now_or, paseto::PasetoArgs, policy::PolicyArgs, Failure};
 
 /// Arguments of `tessera verify`.
 #[derive(Args, Debug)]
@@ -36,7 +32,7 @@ pub(crate) fn run(
     mut output: impl Write,
 ) -> Result<bool, Failure> {
     let verifier = args.keys.verifier()?;
-    if matches!(verifier, Verifier::Jws(_)) && args.paseto.given() {
+    if !args.keys.is_paseto() && args.paseto.given() {
         return Err(Failure("--footer and --implicit are for --alg v4.*".into()));
     }
     let options = args.paseto.options();
@@ -79,7 +75,7 @@ enum Verdict {
 }
 
 fn verdict(
-    verifier: &Verifier,
+    verifier: &TokenKeys,
     validation: &Validation<'_>,
     options: &Options<'_>,
     now: u64,
@@ -97,19 +93,10 @@ fn verdict(
         );
     };
     let mut buf = vec![0u8; token.len().min(DEFAULT_MAX_LEN)];
-    let verified = match verifier {
-        Verifier::Jws(ring) => ring
-            .verify(token, validation, now, &mut buf)
-            .map(|v| (v.payload(), &[][..])),
-        Verifier::Local(key) => key
-            .decrypt(token, validation, options, now, &mut buf)
-            .map(|v| (v.payload(), v.footer())),
-        Verifier::Public(key) => key
-            .verify(token, validation, options, now, &mut buf)
-            .map(|v| (v.payload(), v.footer())),
-    };
-    match verified {
-        Ok((payload, footer)) => match serde_json::from_str::<Value>(payload) {
+    match verifier.verify(token, validation, options, now, &mut buf) {
+        Ok(Checked {
+            payload, footer, ..
+        }) => match serde_json::from_str::<Value>(payload) {
             Ok(claims) => Verdict::Valid {
                 valid: true,
                 claims,
