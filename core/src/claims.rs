@@ -8,7 +8,7 @@ use crate::{
 
 /// The `aud` claim: one string or an array of strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Audience<'a>(StrOrArray<'a>);
+pub struct Audience<'a>(pub(crate) StrOrArray<'a>);
 
 impl<'a> Audience<'a> {
     /// Whether `aud` is `audience` or an array containing it.
@@ -46,7 +46,7 @@ pub struct Claims<'a> {
 }
 
 /// Stores `value` in `slot`, refusing a second occurrence of the member.
-fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), Malformed> {
+pub(crate) fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), Malformed> {
     if slot.is_some() {
         return Err(Malformed::Duplicate);
     }
@@ -56,7 +56,7 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), Malformed> {
 
 /// A member name as plain bytes for matching: borrowed when unescaped, decoded
 /// into `buf` otherwise (a name too long for `buf` matches nothing we read).
-fn name_bytes<'n>(name: &JsonStr<'n>, buf: &'n mut [u8; 8]) -> &'n [u8] {
+pub(crate) fn name_bytes<'n>(name: &JsonStr<'n>, buf: &'n mut [u8; 8]) -> &'n [u8] {
     match name.plain_bytes() {
         Some(plain) => plain,
         None => name.decode_into(buf).map(str::as_bytes).unwrap_or(b"-"),
@@ -64,7 +64,7 @@ fn name_bytes<'n>(name: &JsonStr<'n>, buf: &'n mut [u8; 8]) -> &'n [u8] {
 }
 
 /// Reads a member that must be a string; another JSON type is `MemberType`.
-fn string_member<'a>(s: &mut Scanner<'a>) -> Result<JsonStr<'a>, Malformed> {
+pub(crate) fn string_member<'a>(s: &mut Scanner<'a>) -> Result<JsonStr<'a>, Malformed> {
     match s.string() {
         Ok(v) => Ok(v),
         Err(_) => Err(Malformed::MemberType),

@@ -13,7 +13,8 @@ pub enum Error {
     Malformed(Malformed),
     /// The MAC does not match (wrong key, tampered bytes, or wrong signature length).
     Signature,
-    /// The header's `alg` is missing the key's algorithm (`none` included).
+    /// The header's `alg` is missing the key's algorithm (`none` included), or
+    /// a PASETO header is not the key's `version.purpose.`.
     Algorithm,
     /// The header carries `crit`; no extension is understood, so it is refused.
     Critical,
@@ -38,6 +39,8 @@ pub enum Error {
     Claims,
     /// A key or validation setting is outside what the library accepts.
     Config(ConfigError),
+    /// The PASETO footer is absent or differs from the one required.
+    Footer,
 }
 
 /// Which structural rule a malformed token broke.
@@ -61,6 +64,8 @@ pub enum Malformed {
     NumericDate,
     /// A registered member has the wrong JSON type (e.g. `alg` not a string).
     MemberType,
+    /// A PASETO `exp`, `nbf` or `iat` is not an RFC 3339 date-time at or after 1970.
+    Date,
 }
 
 /// A registered claim, for [`Error::Missing`].
@@ -95,6 +100,9 @@ pub enum ConfigError {
     LeewayTooLarge,
     /// The algorithm's cargo feature (`hs384`, `hs512`) is not enabled.
     Unsupported,
+    /// An Ed25519 public key that is not a point, is of small order, or does not
+    /// belong to the seed it came with.
+    BadPublicKey,
 }
 
 impl From<ConfigError> for Error {
@@ -128,6 +136,7 @@ impl Error {
             Error::BufferTooSmall => "buffer_too_small",
             Error::Claims => "claims",
             Error::Config(_) => "config",
+            Error::Footer => "footer",
         }
     }
 }
@@ -150,6 +159,7 @@ impl fmt::Display for Error {
             Error::BufferTooSmall => f.write_str("buffer too small"),
             Error::Claims => f.write_str("claims do not fit the requested type"),
             Error::Config(c) => write!(f, "invalid configuration: {c}"),
+            Error::Footer => f.write_str("footer absent or not the required one"),
         }
     }
 }
@@ -165,6 +175,7 @@ impl fmt::Display for Malformed {
             Malformed::Duplicate => "duplicate registered member",
             Malformed::NumericDate => "NumericDate must be an integer in 0..=2^53",
             Malformed::MemberType => "registered member has the wrong type",
+            Malformed::Date => "date must be an RFC 3339 date-time from 1970 on",
         })
     }
 }
@@ -191,6 +202,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::LeewayTooLarge => "leeway above the maximum",
             ConfigError::Unsupported => "algorithm not compiled in (cargo features hs384, hs512)",
+            ConfigError::BadPublicKey => "not a valid Ed25519 public key for this use",
         })
     }
 }

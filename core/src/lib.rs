@@ -27,6 +27,8 @@ mod de;
 mod error;
 pub mod json;
 mod key;
+#[cfg(any(feature = "paseto-local", feature = "paseto-public"))]
+pub mod paseto;
 mod ser;
 mod sign;
 mod verify;

@@ -75,11 +75,27 @@ const REGISTERED: [(&str, Role); 7] = [
 pub(crate) struct Writer<'o> {
     out: &'o mut [u8],
     len: usize,
+    /// `exp`, `nbf`, `iat` are RFC 3339 strings (PASETO), not NumericDates.
+    text_dates: bool,
 }
 
 impl<'o> Writer<'o> {
     pub(crate) fn new(out: &'o mut [u8]) -> Self {
-        Writer { out, len: 0 }
+        Writer {
+            out,
+            len: 0,
+            text_dates: false,
+        }
+    }
+
+    /// A writer for PASETO claims: `exp`, `nbf`, `iat` must be strings (the
+    /// verifier then checks them as RFC 3339 date-times).
+    #[cfg(any(feature = "paseto-local", feature = "paseto-public"))]
+    pub(crate) fn with_text_dates(out: &'o mut [u8]) -> Self {
+        Writer {
+            text_dates: true,
+            ..Writer::new(out)
+        }
     }
 
     /// Bytes written so far.
@@ -377,7 +393,10 @@ impl<'a, 'o> Compound<'a, 'o> {
                     return Err(SerError::Unsupported);
                 }
                 self.seen |= bit;
-                self.pending = role;
+                self.pending = match role {
+                    Role::Date if self.w.text_dates => Role::Str,
+                    role => role,
+                };
             }
             bit <<= 1;
         }

@@ -27,7 +27,7 @@ pub struct Validation<'p> {
     issuer: Option<&'p str>,
     audience: Option<&'p str>,
     typ: Option<&'p str>,
-    max_len: usize,
+    pub(crate) max_len: usize,
 }
 
 impl Default for Validation<'_> {
@@ -96,7 +96,7 @@ impl<'p> Validation<'p> {
         self.leeway
     }
 
-    fn check_claims(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
+    pub(crate) fn check_claims(&self, c: &Claims<'_>, now: u64) -> Result<(), Error> {
         match c.exp {
             Some(exp) if now >= exp.saturating_add(self.leeway) => return Err(Error::Expired),
             None if self.require_exp => return Err(Error::Missing(Claim::Exp)),

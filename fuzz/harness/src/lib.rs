@@ -11,6 +11,7 @@ pub mod alloc_count;
 mod base64url;
 mod claims_json;
 pub mod fixtures;
+mod paseto;
 pub mod reference;
 pub mod seeds;
 mod sign_any;
@@ -21,6 +22,7 @@ pub mod window_ops;
 pub use base64url::base64url;
 pub use claims_json::claims_json;
 pub use sign_any::sign_any;
+pub use paseto::paseto;
 pub use sign_verify::sign_verify;
 pub use verify::{check_token, verdict, verify};
 pub use window_ops::window_ops;
@@ -29,11 +31,12 @@ pub use window_ops::window_ops;
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("verify", verify),
     ("sign_verify", sign_verify),
     ("sign_any", sign_any),
     ("claims_json", claims_json),
     ("window_ops", window_ops),
     ("base64url", base64url),
+    ("paseto", paseto),
 ];

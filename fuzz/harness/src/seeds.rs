@@ -271,6 +271,24 @@ pub fn base64url() -> Vec<Seed> {
     out
 }
 
+/// Seeds for `paseto`: official-vector-shaped tokens and round trips with edits.
+pub fn paseto() -> Vec<Seed> {
+    let mut out = vec![
+        seed("token-local-garbage", [&[0u8][..], b"v4.local.AAAA"].concat(), None),
+        seed("token-public-footer-dot", [&[1u8][..], b"v4.public.AAAA."].concat(), None),
+        seed("token-wrong-header", [&[0u8][..], b"v3.local.AAAA.AAAA"].concat(), None),
+    ];
+    for control in [2u8, 3, 6, 7, 14, 15] {
+        let mut body = vec![control];
+        body.extend([0x42; 32]);
+        body.extend(b"alice \\ \"q\" \xc3\xa9");
+        body.resize(1 + 32 + 64, 0);
+        body.extend([3, 0, 0, 40, 0, 1, 200, 0, 2, 9, 0, 65, 5, 0x80, 0, 30, 0x80, 66]);
+        out.push(seed(format!("round-trip-{control}"), body, None));
+    }
+    out
+}
+
 /// Encodes `ops` the way `arbitrary` decodes them (checked by a test), after
 /// the 16-byte window secret.
 pub fn encode_ops(secret: [u8; 16], ops: &[Op]) -> Vec<u8> {
@@ -399,5 +417,6 @@ pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
         ("claims_json", claims_json()),
         ("window_ops", window_ops()),
         ("base64url", base64url()),
+        ("paseto", paseto()),
     ]
 }

@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Args;
 
-use super::{keys::RingArgs, policy::PolicyArgs, redis::RedisArgs, Failure};
+use super::{keys::RingArgs, paseto::PasetoArgs, policy::PolicyArgs, redis::RedisArgs, Failure};
 use crate::{
     gateway::{self, Forwarding, Limits, Metered, Metrics, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
@@ -24,6 +24,8 @@ pub(crate) struct GatewayArgs {
     keys: RingArgs,
     #[command(flatten)]
     policy: PolicyArgs,
+    #[command(flatten)]
+    paseto: PasetoArgs,
     #[command(flatten)]
     redis: RedisArgs,
     /// How long a completed response is replayed, in seconds.
@@ -135,8 +137,13 @@ const MAX_SECS: u64 = MAX_MILLIS / 1000 - SETTLE_MARGIN.as_secs();
 const HEADER_ROOM: usize = 16 * 1024;
 
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
-    let (ring, key_digest) = args.keys.ring_and_fingerprint()?;
-    let auth = args.policy.apply(BearerAuthLayer::new(ring))?;
+    let (keys, key_digest) = args.keys.keys_and_fingerprint()?;
+    if !args.keys.is_paseto() && args.paseto.given() {
+        return Err(Failure("--footer and --implicit are for --alg v4.*".into()));
+    }
+    let auth = args
+        .paseto
+        .apply(args.policy.apply(BearerAuthLayer::with_keys(keys))?);
     let upstream = Upstream::parse(&args.upstream).map_err(|e| Failure(e.to_string()))?;
     // Bounded so lease + TTL stay exact in Redis' Lua and in `PEXPIRE`.
     for (flag, secs) in [

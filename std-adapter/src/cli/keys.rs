@@ -6,13 +6,28 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 use tessera_core::{Algorithm, Key};
 
-use super::Failure;
-use crate::layer::auth::Ring;
+use super::{paseto, paseto::Purpose, Failure};
+use crate::layer::auth::{Ring, TokenKeys};
 
-/// Parses `--alg`: `HS256`, `HS384` or `HS512`, any case.
-pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, String> {
+/// What `--alg` names: a JWS HMAC algorithm or a PASETO v4 purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alg {
+    /// JWS compact with this HMAC.
+    Jws(Algorithm),
+    /// PASETO `v4.local` or `v4.public`.
+    Paseto(Purpose),
+}
+
+/// Parses `--alg`: `HS256`, `HS384`, `HS512`, `v4.local` or `v4.public`, any case.
+pub(crate) fn parse_alg(s: &str) -> Result<Alg, String> {
+    if let Some(purpose) = Purpose::from_name(s) {
+        return Ok(Alg::Paseto(purpose));
+    }
     Algorithm::from_name(&s.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown algorithm `{s}` (HS256, HS384 or HS512)"))
+        .map(Alg::Jws)
+        .ok_or_else(|| {
+            format!("unknown algorithm `{s}` (HS256, HS384, HS512, v4.local or v4.public)")
+        })
 }
 
 /// Reads a key file as raw bytes, used exactly as stored (no trimming).
@@ -119,20 +134,56 @@ pub(crate) struct RingArgs {
         value_delimiter = ','
     )]
     keys: Vec<String>,
-    /// Algorithm of every key.
+    /// Algorithm of every key (HS256, HS384, HS512, v4.local, v4.public).
     #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg, env = "TESSERA_ALG")]
-    alg: Algorithm,
+    alg: Alg,
 }
 
 impl RingArgs {
-    pub(crate) fn ring(&self) -> Result<Ring, Failure> {
-        self.ring_and_fingerprint().map(|(ring, _)| ring)
+    /// Whether `--alg` names a PASETO purpose.
+    pub(crate) fn is_paseto(&self) -> bool {
+        matches!(self.alg, Alg::Paseto(_))
     }
 
-    /// The ring, and a one-way digest of its key material: instances started
+    /// The JWS ring, or the PASETO key `--alg v4.*` asks for (one `--key-file`).
+    pub(crate) fn verifier(&self) -> Result<TokenKeys, Failure> {
+        self.keys_and_fingerprint().map(|(keys, _)| keys)
+    }
+
+    /// The keys, and a one-way digest of their material: instances started
     /// with the same keys derive the same value (the gateway names its Redis
     /// records with it).
-    pub(crate) fn ring_and_fingerprint(&self) -> Result<(Ring, Vec<u8>), Failure> {
+    pub(crate) fn keys_and_fingerprint(&self) -> Result<(TokenKeys, Vec<u8>), Failure> {
+        let purpose = match self.alg {
+            Alg::Paseto(purpose) => purpose,
+            Alg::Jws(alg) => {
+                let (ring, digest) = self.ring_and_fingerprint(alg)?;
+                return Ok((TokenKeys::Jws(Box::new(ring)), digest));
+            }
+        };
+        let path = match (&self.key_file, self.keys.is_empty()) {
+            (Some(path), true) => path,
+            _ => return Err(Failure("--alg v4.*: give one --key-file, not --key".into())),
+        };
+        let bytes = paseto::read(path)?;
+        let (keys, name): (_, &[u8]) = match purpose {
+            Purpose::Local => (
+                TokenKeys::Local(paseto::local_key(path, &bytes)?),
+                b"v4.local",
+            ),
+            Purpose::Public => (
+                TokenKeys::Public(paseto::public_key(path, &bytes)?),
+                b"v4.public",
+            ),
+        };
+        let mut digest = Sha256::new();
+        digest.update(b"tessera gateway record names v1 paseto");
+        digest.update(name);
+        digest.update(&bytes);
+        Ok((keys, digest.finalize().to_vec()))
+    }
+
+    fn ring_and_fingerprint(&self, alg: Algorithm) -> Result<(Ring, Vec<u8>), Failure> {
         let mut ring = Ring::new();
         let mut digest = Sha256::new();
         digest.update(b"tessera gateway record names v1");
@@ -142,13 +193,13 @@ impl RingArgs {
             ring.add(key).map_err(|e| Failure(format!("key ring: {e}")))
         };
         if let Some(path) = &self.key_file {
-            add(load_with_secret(self.alg, path, None)?)?;
+            add(load_with_secret(alg, path, None)?)?;
         }
         for spec in &self.keys {
             let (kid, path) = spec
                 .split_once('=')
                 .ok_or_else(|| Failure(format!("--key `{spec}`: expected KID=PATH")))?;
-            add(load_with_secret(self.alg, Path::new(path), Some(kid))?)?;
+            add(load_with_secret(alg, Path::new(path), Some(kid))?)?;
         }
         Ok((ring, digest.finalize().to_vec()))
     }

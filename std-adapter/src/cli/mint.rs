@@ -1,22 +1,28 @@
-//! `tessera mint`: signs one token and prints it.
+//! `tessera mint`: signs (or, for `v4.local`, encrypts) one token and prints it.
 
 use std::path::PathBuf;
 
+use super::{
+    keys::{self, Alg},
+    now_or,
+    paseto::{self, PasetoArgs, Purpose},
+    Failure,
+};
 use clap::Args;
 use serde_json::{Map, Value};
-use tessera_core::Algorithm;
-
-use super::{keys, now_or, Failure};
 
 /// Arguments of `tessera mint`.
 #[derive(Args, Debug)]
 pub(crate) struct MintArgs {
-    /// File holding the raw key bytes.
+    /// File holding the raw key bytes (for v4.public: the 32-byte seed, or
+    /// 64 bytes seed and public key).
     #[arg(long, value_name = "PATH")]
     key_file: PathBuf,
-    /// Algorithm.
+    /// Algorithm: HS256, HS384, HS512, v4.local or v4.public.
     #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = keys::parse_alg)]
-    alg: Algorithm,
+    alg: Alg,
+    #[command(flatten)]
+    paseto: PasetoArgs,
     /// Key identifier written into the header.
     #[arg(long, value_name = "KID")]
     kid: Option<String>,
@@ -41,8 +47,8 @@ pub(crate) struct MintArgs {
 }
 
 /// The signed token. Flags win over members of `--claims` with the same name.
+/// JWS dates are NumericDates; PASETO's are RFC 3339 UTC strings.
 pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
-    let key = keys::load(args.alg, &args.key_file, args.kid.as_deref())?;
     let mut claims = match &args.claims {
         None => Map::new(),
         Some(text) => match serde_json::from_str(text) {
@@ -60,13 +66,58 @@ pub(crate) fn run(args: &MintArgs) -> Result<String, Failure> {
             claims.insert(name.into(), Value::String(value.clone()));
         }
     }
-    claims.insert("iat".into(), now.into());
-    claims.insert("exp".into(), exp.into());
-    let json = serde_json::to_vec(&claims).map_err(|e| Failure(format!("claims: {e}")))?;
-    // Base64url grows 4/3; the header and signature fit in the extra 512 bytes.
-    let mut out = vec![0u8; json.len().saturating_mul(2).saturating_add(512)];
-    let token = key
-        .sign_json(&json, &mut out)
-        .map_err(|e| Failure(format!("signing failed: {e}")))?;
-    Ok(token.to_owned())
+    let purpose = match args.alg {
+        Alg::Paseto(purpose) => purpose,
+        Alg::Jws(alg) => {
+            if args.paseto.given() {
+                return Err(Failure("--footer and --implicit are for --alg v4.*".into()));
+            }
+            let key = keys::load(alg, &args.key_file, args.kid.as_deref())?;
+            claims.insert("iat".into(), now.into());
+            claims.insert("exp".into(), exp.into());
+            let json = to_json(&claims)?;
+            let mut out = out_buffer(&json, 0);
+            let token = key.sign_json(&json, &mut out).map_err(signing_failed)?;
+            return Ok(token.to_owned());
+        }
+    };
+    if args.kid.is_some() {
+        return Err(Failure(
+            "--kid is for JWS; PASETO keys are named in the footer (--footer)".into(),
+        ));
+    }
+    claims.insert("iat".into(), paseto::rfc3339(now)?.into());
+    claims.insert("exp".into(), paseto::rfc3339(exp)?.into());
+    let json = to_json(&claims)?;
+    let options = args.paseto.options();
+    let mut out = out_buffer(&json, args.paseto.footer_len());
+    let token = match purpose {
+        Purpose::Local => {
+            let mut random = [0u8; 32];
+            getrandom::fill(&mut random).map_err(|e| Failure(format!("no randomness: {e}")))?;
+            paseto::local_key(&args.key_file, &paseto::read(&args.key_file)?)?
+                .encrypt_json(&json, &random, &options, &mut out)
+        }
+        Purpose::Public => paseto::secret_key(&args.key_file, &paseto::read(&args.key_file)?)?
+            .sign_json(&json, &options, &mut out),
+    };
+    Ok(token.map_err(signing_failed)?.to_owned())
+}
+
+fn to_json(claims: &Map<String, Value>) -> Result<Vec<u8>, Failure> {
+    serde_json::to_vec(claims).map_err(|e| Failure(format!("claims: {e}")))
+}
+
+/// Base64url grows 4/3; header, tag or signature fit in the extra 512 bytes.
+fn out_buffer(json: &[u8], footer_len: usize) -> Vec<u8> {
+    vec![
+        0u8;
+        (json.len() + footer_len)
+            .saturating_mul(2)
+            .saturating_add(512)
+    ]
+}
+
+fn signing_failed(e: tessera_core::Error) -> Failure {
+    Failure(format!("signing failed: {e}"))
 }

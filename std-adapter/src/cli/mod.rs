@@ -6,6 +6,7 @@
 mod gateway;
 mod keys;
 mod mint;
+mod paseto;
 mod policy;
 mod redis;
 mod verify;
@@ -35,7 +36,7 @@ pub(crate) fn now_or(now: Option<u64>) -> u64 {
 #[command(
     name = "tessera",
     version,
-    about = "Mint and verify HMAC tokens; run the idempotency gateway"
+    about = "Mint and verify HMAC and PASETO v4 tokens; run the idempotency gateway"
 )]
 struct Cli {
     #[command(subcommand)]

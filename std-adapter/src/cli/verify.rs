@@ -5,10 +5,11 @@ use std::io::{self, BufRead, Write};
 use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
-use tessera_core::{Malformed, Validation, DEFAULT_MAX_LEN};
+use tessera_core::{paseto::Options, Malformed, Validation, DEFAULT_MAX_LEN};
 
-use super::{keys::RingArgs, now_or, policy::PolicyArgs, Failure};
-use crate::layer::auth::Ring;
+use crate::layer::auth::{Checked, TokenKeys};
+
+use super::{keys::RingArgs, now_or, paseto::PasetoArgs, policy::PolicyArgs, Failure};
 
 /// Arguments of `tessera verify`.
 #[derive(Args, Debug)]
@@ -17,6 +18,8 @@ pub(crate) struct VerifyArgs {
     keys: RingArgs,
     #[command(flatten)]
     policy: PolicyArgs,
+    #[command(flatten)]
+    paseto: PasetoArgs,
     /// The current time in Unix seconds (default: the system clock).
     #[arg(long, value_name = "UNIX")]
     now: Option<u64>,
@@ -28,7 +31,11 @@ pub(crate) fn run(
     input: impl BufRead,
     mut output: impl Write,
 ) -> Result<bool, Failure> {
-    let ring = args.keys.ring()?;
+    let verifier = args.keys.verifier()?;
+    if !args.keys.is_paseto() && args.paseto.given() {
+        return Err(Failure("--footer and --implicit are for --alg v4.*".into()));
+    }
+    let options = args.paseto.options();
     let validation = args.policy.validation()?.max_len(DEFAULT_MAX_LEN);
     let now = now_or(args.now);
     let io_failure = |e: io::Error| Failure(format!("i/o: {e}"));
@@ -38,7 +45,7 @@ pub(crate) fn run(
         if line.last() == Some(&b'\r') {
             line.pop();
         }
-        let verdict = verdict(&ring, &validation, now, &line);
+        let verdict = verdict(&verifier, &validation, &options, now, &line);
         all_valid &= matches!(verdict, Verdict::Valid { .. });
         let json = serde_json::to_string(&verdict).map_err(|e| Failure(format!("output: {e}")))?;
         writeln!(output, "{json}")
@@ -55,6 +62,10 @@ enum Verdict {
     Valid {
         valid: bool,
         claims: Value,
+        /// A PASETO footer, when the token has one: as text when it is UTF-8,
+        /// else as the token's base64url segment.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        footer: Option<String>,
     },
     Invalid {
         valid: bool,
@@ -63,7 +74,13 @@ enum Verdict {
     },
 }
 
-fn verdict(ring: &Ring, validation: &Validation<'_>, now: u64, line: &[u8]) -> Verdict {
+fn verdict(
+    verifier: &TokenKeys,
+    validation: &Validation<'_>,
+    options: &Options<'_>,
+    now: u64,
+    line: &[u8],
+) -> Verdict {
     let invalid = |error, message| Verdict::Invalid {
         valid: false,
         error,
@@ -76,14 +93,27 @@ fn verdict(ring: &Ring, validation: &Validation<'_>, now: u64, line: &[u8]) -> V
         );
     };
     let mut buf = vec![0u8; token.len().min(DEFAULT_MAX_LEN)];
-    match ring.verify(token, validation, now, &mut buf) {
-        Ok(verified) => match serde_json::from_str::<Value>(verified.payload()) {
+    match verifier.verify(token, validation, options, now, &mut buf) {
+        Ok(Checked {
+            payload, footer, ..
+        }) => match serde_json::from_str::<Value>(payload) {
             Ok(claims) => Verdict::Valid {
                 valid: true,
                 claims,
+                footer: footer_text(token, footer),
             },
             Err(e) => invalid(tessera_core::Error::Claims.code(), e.to_string()),
         },
         Err(e) => invalid(e.code(), e.to_string()),
     }
+}
+
+fn footer_text(token: &str, footer: &[u8]) -> Option<String> {
+    if footer.is_empty() {
+        return None;
+    }
+    Some(match std::str::from_utf8(footer) {
+        Ok(text) => text.to_owned(),
+        Err(_) => token.rsplit_once('.').map_or("", |(_, f)| f).to_owned(),
+    })
 }

@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use tessera_core::{ConfigError, Validation, DEFAULT_MAX_LEN, MAX_LEEWAY};
+use tessera_core::{paseto::Options, ConfigError, Validation, DEFAULT_MAX_LEN, MAX_LEEWAY};
 use tower_layer::Layer;
 
-use super::{service::BearerAuth, Ring};
+use super::{service::BearerAuth, Ring, TokenKeys};
 
 /// What a token must satisfy. Strings are owned here and lent to a
 /// [`Validation`] per request, which costs nothing.
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
-    pub(crate) ring: Ring,
+    pub(crate) keys: TokenKeys,
+    footer: Option<Vec<u8>>,
+    implicit: Vec<u8>,
     issuer: Option<String>,
     audience: Option<String>,
     leeway: u64,
@@ -21,6 +23,15 @@ pub(crate) struct Policy {
 impl Policy {
     pub(crate) fn max_len(&self) -> usize {
         self.max_len
+    }
+
+    /// The PASETO footer and implicit assertion.
+    pub(crate) fn options(&self) -> Options<'_> {
+        let options = Options::new().implicit(&self.implicit);
+        match &self.footer {
+            Some(footer) => options.footer(footer),
+            None => options,
+        }
     }
 
     pub(crate) fn validation(&self) -> Validation<'_> {
@@ -47,8 +58,16 @@ impl BearerAuthLayer {
     /// A layer with the strict default policy: `exp` required, no leeway, no
     /// issuer or audience accepted, tokens up to 8192 bytes.
     pub fn new(ring: Ring) -> Self {
+        Self::with_keys(TokenKeys::Jws(Box::new(ring)))
+    }
+
+    /// A layer with the strict default policy over any [`TokenKeys`], PASETO
+    /// v4 keys included.
+    pub fn with_keys(keys: TokenKeys) -> Self {
         let policy = Policy {
-            ring,
+            keys,
+            footer: None,
+            implicit: Vec::new(),
             issuer: None,
             audience: None,
             leeway: 0,
@@ -78,6 +97,18 @@ impl BearerAuthLayer {
         }
         Arc::make_mut(&mut self.policy).leeway = seconds;
         Ok(self)
+    }
+
+    /// PASETO: requires the token's footer to equal `footer`.
+    pub fn footer(mut self, footer: impl Into<Vec<u8>>) -> Self {
+        Arc::make_mut(&mut self.policy).footer = Some(footer.into());
+        self
+    }
+
+    /// PASETO: the implicit assertion tokens are bound to.
+    pub fn implicit(mut self, implicit: impl Into<Vec<u8>>) -> Self {
+        Arc::make_mut(&mut self.policy).implicit = implicit.into();
+        self
     }
 
     /// Refuses longer tokens before any work.

@@ -1,7 +1,7 @@
 //! Bearer authentication (RFC 6750) with the core verifier.
 //!
 //! [`BearerAuthLayer`] reads `Authorization: Bearer <token>`, verifies it with
-//! a key ring and a claim policy (issuer, audience, leeway, maximum length), and
+//! a key ring (or one PASETO v4 key, [`BearerAuthLayer::with_keys`]) and a claim policy (issuer, audience, leeway, maximum length), and
 //! puts the verified claims into the request extensions as a [`VerifiedToken`],
 //! which is also an axum extractor.
 //!
@@ -30,10 +30,12 @@
 //! # drop(app);
 //! ```
 
+mod keys;
 mod layer;
 pub(crate) mod service;
 mod token;
 
+pub use keys::{Checked, TokenKeys};
 pub use layer::BearerAuthLayer;
 pub use service::BearerAuth;
 pub use token::VerifiedToken;

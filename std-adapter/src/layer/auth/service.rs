@@ -85,8 +85,11 @@ impl Policy {
         // Decoded header and payload are shorter than the token; over-long
         // tokens are refused by `verify` before this buffer is touched.
         let mut buf = vec![0u8; token.len().min(self.max_len())];
-        match self.ring.verify(token, &validation, now_secs(), &mut buf) {
-            Ok(verified) => Ok(VerifiedToken::from_verified(&verified)),
+        match self
+            .keys
+            .verify(token, &validation, &self.options(), now_secs(), &mut buf)
+        {
+            Ok(checked) => Ok(VerifiedToken::from_checked(&checked)),
             Err(e) => Err(Refusal::Invalid(e.code())),
         }
     }

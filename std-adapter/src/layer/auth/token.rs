@@ -8,9 +8,9 @@ use axum::{
 };
 use http::{request::Parts, Response};
 use serde::de::DeserializeOwned;
-use tessera_core::{JsonStr, Verified};
+use tessera_core::JsonStr;
 
-use super::service::unauthorized;
+use super::{service::unauthorized, Checked};
 
 /// A token that passed verification: its registered claims and its payload.
 ///
@@ -40,14 +40,14 @@ fn decoded(s: Option<JsonStr<'_>>) -> Option<String> {
 }
 
 impl VerifiedToken {
-    pub(crate) fn from_verified(v: &Verified<'_>) -> Self {
+    pub(crate) fn from_checked(v: &Checked<'_>) -> Self {
         let c = &v.claims;
         let inner = Inner {
             sub: decoded(c.sub),
             iat: c.iat,
             exp: c.exp,
             jti: decoded(c.jti),
-            payload: v.payload().to_owned(),
+            payload: v.payload.to_owned(),
         };
         VerifiedToken {
             inner: Arc::new(inner),

@@ -1,0 +1,264 @@
+//! RFC 3339 `date-time` (§5.6) to seconds since the epoch, without allocation.
+//!
+//! PASETO's registered claims carry dates as strings. Offsets are applied
+//! (`+02:00` is two hours ahead of UTC), impossible dates (`2023-02-30`,
+//! `24:00:00`) are refused, and fractional seconds are kept as "a fraction was
+//! present" so `exp`/`nbf` can round up: with an integer clock `now`,
+//! `now < exp` holds exactly when `now < ceil(exp)`.
+
+use crate::error::Malformed;
+
+/// A parsed date-time: whole seconds since the epoch (rounded down) and
+/// whether a non-zero fraction was cut off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DateTime {
+    pub(crate) secs: u64,
+    pub(crate) fraction: bool,
+}
+
+impl DateTime {
+    /// The seconds rounded up: the exact bound for `now < exp` and `nbf <= now`.
+    pub(crate) fn ceil(self) -> u64 {
+        self.secs.saturating_add(u64::from(self.fraction))
+    }
+}
+
+/// Reads `N` ASCII digits at the front of `s`.
+fn digits<const N: usize>(s: &mut &[u8]) -> Result<u32, Malformed> {
+    let (head, rest) = s.split_first_chunk::<N>().ok_or(Malformed::Date)?;
+    *s = rest;
+    head.iter().try_fold(0u32, |v, &d| {
+        if d.is_ascii_digit() {
+            // At most four digits: no overflow.
+            Ok(v.saturating_mul(10).saturating_add(u32::from(d & 0x0F)))
+        } else {
+            Err(Malformed::Date)
+        }
+    })
+}
+
+/// Consumes `byte` (ASCII case-insensitively) at the front of `s`.
+fn separator(s: &mut &[u8], byte: u8) -> Result<(), Malformed> {
+    match s.split_first() {
+        Some((b, rest)) if b.eq_ignore_ascii_case(&byte) => {
+            *s = rest;
+            Ok(())
+        }
+        _ => Err(Malformed::Date),
+    }
+}
+
+const fn is_leap(year: u32) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+const fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a valid date with `year >= 1970` (H. Hinnant's
+/// `days_from_civil`).
+#[allow(clippy::arithmetic_side_effects)] // year <= 9999, month 1..=12, day 1..=31: no overflow
+const fn days_since_epoch(year: u32, month: u32, day: u32) -> u64 {
+    let y = (year - (month <= 2) as u32) as u64;
+    let era = y / 400;
+    let yoe = y % 400;
+    let mp = ((month + 9) % 12) as u64;
+    let doy = (153 * mp + 2) / 5 + day as u64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds in `h:m:s`.
+fn hms(h: u32, m: u32, s: u32) -> u64 {
+    u64::from(h)
+        .saturating_mul(3600)
+        .saturating_add(u64::from(m).saturating_mul(60))
+        .saturating_add(u64::from(s))
+}
+
+/// Parses `full-date "T" full-time`; `60` seconds (a leap second) counts as the
+/// next minute's first second.
+pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
+    let mut s = text;
+    let year = digits::<4>(&mut s)?;
+    separator(&mut s, b'-')?;
+    let month = digits::<2>(&mut s)?;
+    separator(&mut s, b'-')?;
+    let day = digits::<2>(&mut s)?;
+    separator(&mut s, b'T')?;
+    let hour = digits::<2>(&mut s)?;
+    separator(&mut s, b':')?;
+    let minute = digits::<2>(&mut s)?;
+    separator(&mut s, b':')?;
+    let second = digits::<2>(&mut s)?;
+    if year < 1970
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(Malformed::Date);
+    }
+    let mut fraction = false;
+    if let Some((b'.', rest)) = s.split_first() {
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 {
+            return Err(Malformed::Date);
+        }
+        let (frac, rest) = rest.split_at_checked(n).ok_or(Malformed::Date)?;
+        fraction = frac.iter().any(|&d| d != b'0');
+        s = rest;
+    }
+    // Seconds east of UTC, and its sign.
+    let (east, offset) = match s {
+        [z] if z.eq_ignore_ascii_case(&b'Z') => (true, 0u64),
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let mut rest = rest;
+            let h = digits::<2>(&mut rest)?;
+            separator(&mut rest, b':')?;
+            let m = digits::<2>(&mut rest)?;
+            if !rest.is_empty() || h > 23 || m > 59 {
+                return Err(Malformed::Date);
+            }
+            (*sign == b'+', hms(h, m, 0))
+        }
+        _ => return Err(Malformed::Date),
+    };
+    let local = days_since_epoch(year, month, day)
+        .saturating_mul(86_400)
+        .saturating_add(hms(hour, minute, second));
+    // Local time is UTC + offset, so UTC = local - offset; before 1970 is refused.
+    let secs = if east {
+        local.checked_sub(offset)
+    } else {
+        local.checked_add(offset)
+    };
+    Ok(DateTime {
+        secs: secs.ok_or(Malformed::Date)?,
+        fraction,
+    })
+}
+
+/// The last second RFC 3339's four-digit year can write: 9999-12-31T23:59:59Z.
+const LAST: u64 = 253_402_300_799;
+
+/// Writes `secs` since the epoch as `YYYY-MM-DDTHH:MM:SSZ` into `out`, for
+/// minting `iat`/`exp`; `None` past year 9999. The inverse of [`parse`]
+/// (H. Hinnant's `civil_from_days`).
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // secs <= LAST bounds every value; indices are constants below 20
+pub fn format(secs: u64, out: &mut [u8; 20]) -> Option<&str> {
+    if secs > LAST {
+        return None;
+    }
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    *out = *b"0000-00-00T00:00:00Z";
+    for (at, width, value) in [
+        (0, 4, year),
+        (5, 2, month),
+        (8, 2, day),
+        (11, 2, rem / 3600),
+        (14, 2, rem % 3600 / 60),
+        (17, 2, rem % 60),
+    ] {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    core::str::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: &str) -> Result<u64, Malformed> {
+        parse(s.as_bytes()).map(|d| d.secs)
+    }
+
+    #[test]
+    fn utc_and_offsets_name_the_same_instant() {
+        assert_eq!(secs("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(secs("2022-01-01T00:00:00+00:00"), Ok(1_640_995_200));
+        assert_eq!(secs("2022-01-01T02:00:00+02:00"), Ok(1_640_995_200));
+        assert_eq!(secs("2021-12-31T19:30:00-04:30"), Ok(1_640_995_200));
+        assert_eq!(secs("2022-01-01t00:00:00z"), Ok(1_640_995_200));
+        assert_eq!(secs("2024-02-29T12:00:00Z"), Ok(1_709_208_000));
+        assert_eq!(secs("2000-03-01T00:00:00Z"), Ok(951_868_800));
+        assert_eq!(secs("9999-12-31T23:59:59Z"), Ok(253_402_300_799));
+    }
+
+    #[test]
+    fn format_is_the_inverse_of_parse() {
+        let mut buf = [0u8; 20];
+        assert_eq!(format(0, &mut buf), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            format(1_700_000_000, &mut buf),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(format(951_868_799, &mut buf), Some("2000-02-29T23:59:59Z"));
+        assert_eq!(format(LAST, &mut buf), Some("9999-12-31T23:59:59Z"));
+        assert_eq!(format(LAST + 1, &mut buf), None);
+        for t in (0..LAST).step_by(86_400 * 13 + 3_607) {
+            let text = format(t, &mut buf).unwrap();
+            assert_eq!(secs(text), Ok(t), "{text}");
+        }
+    }
+
+    #[test]
+    fn fractions_round_up_only_when_non_zero() {
+        let d = parse(b"2022-01-01T00:00:00.25Z").unwrap();
+        assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_201));
+        let d = parse(b"2022-01-01T00:00:00.000+00:00").unwrap();
+        assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_200));
+    }
+
+    #[test]
+    fn impossible_or_sloppy_dates_are_refused() {
+        for bad in [
+            "2023-02-30T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2022-04-31T00:00:00Z",
+            "2022-13-01T00:00:00Z",
+            "2022-00-01T00:00:00Z",
+            "2022-01-00T00:00:00Z",
+            "2022-01-01T24:00:00Z",
+            "2022-01-01T00:60:00Z",
+            "2022-01-01T00:00:61Z",
+            "2022-01-01T00:00:00",
+            "2022-01-01T00:00:00+24:00",
+            "2022-01-01T00:00:00+01:60",
+            "2022-01-01T00:00:00+0100",
+            "2022-01-01T00:00:00.Z",
+            "2022-01-01T00:00:00Z ",
+            "2022-01-01 00:00:00Z",
+            "22-01-01T00:00:00Z",
+            "2022-1-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:30:00+01:00",
+            "２022-01-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(secs(bad), Err(Malformed::Date), "{bad}");
+        }
+    }
+}
