@@ -157,9 +157,26 @@ fn paseto_configuration_errors_exit_2() {
     let keys = Keys::new("config");
     let short = keys.file("short", &[1; 31]);
     let local = keys.file("local", &LOCAL);
+    let public = keys.public();
     for (args, says) in [
         (
-            &["mint", "--alg", "v4.local", "--key-file", &short][..],
+            &[
+                "gateway",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--alg",
+                "v4.public",
+                "--key-file",
+                &public,
+                "--redis",
+                "redis://127.0.0.1:9/",
+            ][..],
+            "needs --record-secret-file",
+        ),
+        (
+            &["mint", "--alg", "v4.local", "--key-file", &short],
             "expected 32 bytes",
         ),
         (

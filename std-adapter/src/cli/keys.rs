@@ -150,15 +150,16 @@ impl RingArgs {
         self.keys_and_fingerprint().map(|(keys, _)| keys)
     }
 
-    /// The keys, and a one-way digest of their material: instances started
-    /// with the same keys derive the same value (the gateway names its Redis
-    /// records with it).
-    pub(crate) fn keys_and_fingerprint(&self) -> Result<(TokenKeys, Vec<u8>), Failure> {
+    /// The keys, and a one-way digest of their secret material: instances
+    /// started with the same keys derive the same value (the gateway names its
+    /// Redis records with it). `None` for a `v4.public` key, which is no
+    /// secret: names derived from it could be computed, and aimed, by anyone.
+    pub(crate) fn keys_and_fingerprint(&self) -> Result<(TokenKeys, Option<Vec<u8>>), Failure> {
         let purpose = match self.alg {
             Alg::Paseto(purpose) => purpose,
             Alg::Jws(alg) => {
                 let (ring, digest) = self.ring_and_fingerprint(alg)?;
-                return Ok((TokenKeys::Jws(Box::new(ring)), digest));
+                return Ok((TokenKeys::Jws(Box::new(ring)), Some(digest)));
             }
         };
         let path = match (&self.key_file, self.keys.is_empty()) {
@@ -166,21 +167,17 @@ impl RingArgs {
             _ => return Err(Failure("--alg v4.*: give one --key-file, not --key".into())),
         };
         let bytes = paseto::read(path)?;
-        let (keys, name): (_, &[u8]) = match purpose {
-            Purpose::Local => (
-                TokenKeys::Local(paseto::local_key(path, &bytes)?),
-                b"v4.local",
-            ),
-            Purpose::Public => (
-                TokenKeys::Public(paseto::public_key(path, &bytes)?),
-                b"v4.public",
-            ),
-        };
-        let mut digest = Sha256::new();
-        digest.update(b"tessera gateway record names v1 paseto");
-        digest.update(name);
-        digest.update(&bytes);
-        Ok((keys, digest.finalize().to_vec()))
+        match purpose {
+            Purpose::Local => {
+                let mut digest = Sha256::new();
+                digest.update(b"tessera gateway record names v1 paseto");
+                digest.update(b"v4.local");
+                digest.update(&bytes);
+                let keys = TokenKeys::Local(paseto::local_key(path, &bytes)?);
+                Ok((keys, Some(digest.finalize().to_vec())))
+            }
+            Purpose::Public => Ok((TokenKeys::Public(paseto::public_key(path, &bytes)?), None)),
+        }
     }
 
     fn ring_and_fingerprint(&self, alg: Algorithm) -> Result<(Ring, Vec<u8>), Failure> {

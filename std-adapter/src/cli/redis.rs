@@ -56,11 +56,11 @@ pub(crate) struct RedisArgs {
 impl RedisArgs {
     /// The Redis store and its kind (`redis`, `redis-cluster`), or `None` for
     /// the in-memory store. `key_digest` names records without
-    /// `--record-secret-file`.
+    /// `--record-secret-file`; without either (public keys only) Redis is refused.
     pub(crate) async fn connect(
         &self,
         store: StoreConfig,
-        key_digest: Vec<u8>,
+        key_digest: Option<Vec<u8>>,
     ) -> Result<Option<(RedisStore, &'static str)>, Failure> {
         if self.redis.is_none() && self.redis_cluster.is_empty() {
             for (flag, set) in [
@@ -74,7 +74,13 @@ impl RedisArgs {
             return Ok(None);
         }
         let digest_secret = match &self.record_secret_file {
-            None => key_digest,
+            None => key_digest.ok_or_else(|| {
+                Failure(
+                    "--alg v4.public with Redis needs --record-secret-file: a public key \
+                     cannot name records secretly"
+                        .into(),
+                )
+            })?,
             Some(path) => {
                 let secret = std::fs::read(path).map_err(|e| {
                     Failure(format!("cannot read record secret {}: {e}", path.display()))
