@@ -50,7 +50,7 @@ enum Command {
     /// Verify one token per stdin line; print one JSON verdict per line.
     Verify(verify::VerifyArgs),
     /// Run the authenticating, idempotent reverse proxy.
-    Gateway(gateway::GatewayArgs),
+    Gateway(Box<gateway::GatewayArgs>),
     /// Write a fresh random key (raw bytes) for `--alg`.
     Keygen(keys::KeygenArgs),
 }
