@@ -82,7 +82,11 @@ fn warn_if_shared(path: &Path) {
 /// file created with mode 0600.
 pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     use std::io::Write;
-    let mut secret = vec![0u8; args.alg.output_len()];
+    let len = match args.alg {
+        Alg::Jws(alg) => alg.output_len(),
+        Alg::Paseto(_) => 32,
+    };
+    let mut secret = vec![0u8; len];
     getrandom::fill(&mut secret).map_err(|e| Failure(format!("no OS randomness: {e}")))?;
     match &args.out {
         None => std::io::stdout()
@@ -105,9 +109,10 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
 /// Arguments of `tessera keygen`.
 #[derive(Args, Debug)]
 pub(crate) struct KeygenArgs {
-    /// Algorithm the key is for (its length is the hash output: 32, 48 or 64 bytes).
+    /// Algorithm the key is for: HS256/384/512 (the hash output: 32, 48 or 64
+    /// bytes), v4.local (a 32-byte key) or v4.public (a 32-byte seed, to mint).
     #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_alg)]
-    alg: Algorithm,
+    alg: Alg,
     /// Write to this new file (mode 0600; an existing file is not overwritten)
     /// instead of stdout.
     #[arg(long, value_name = "PATH")]
