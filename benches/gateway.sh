@@ -41,18 +41,23 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
+wait_port() { # port what
+  for _ in $(seq 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.1
   done
-  echo "nothing listens on $1" >&2; return 1
+  echo "$2: nothing listens on $1" >&2
+  [ -s "$work/$2.log" ] && tail -5 "$work/$2.log" >&2
+  return 1
 }
 
 up=$(free_port); ngx=$(free_port); mem=$(free_port); red=$(free_port); rport=$(free_port)
-"$bin/examples/echo_upstream" "127.0.0.1:$up" 2>/dev/null & pids+=($!)
+"$bin/examples/echo_upstream" "127.0.0.1:$up" 2>"$work/upstream.log" & pids+=($!)
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$work" >/dev/null & pids+=($!)
+  --dir "$work" >"$work/redis.log" & pids+=($!)
+# The Redis gateway checks Redis when it starts: Redis first.
+wait_port "$up" upstream
+wait_port "$rport" redis
 
 cat >"$work/nginx.conf" <<EOF
 worker_processes 2;
@@ -74,14 +79,18 @@ http {
   }
 }
 EOF
-"$nginx_bin" -c "$work/nginx.conf" -g 'daemon off;' & pids+=($!)
+"$nginx_bin" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.log" & pids+=($!)
 
 "$bin/tessera" keygen --out "$work/key"
-gw() { "$bin/tessera" gateway --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$up" \
-  --key-file "$work/key" --capacity 2000000 "${@:2}" 2>/dev/null & pids+=($!); }
-gw "$mem"
-gw "$red" --redis "redis://127.0.0.1:$rport/"
-for p in "$up" "$ngx" "$mem" "$red" "$rport"; do wait_port "$p"; done
+gw() { # port name flags...
+  "$bin/tessera" gateway --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$up" \
+    --key-file "$work/key" --capacity 2000000 "${@:3}" 2>"$work/$2.log" & pids+=($!)
+}
+gw "$mem" gateway-memory
+gw "$red" gateway-redis --redis "redis://127.0.0.1:$rport/"
+wait_port "$ngx" nginx
+wait_port "$mem" gateway-memory
+wait_port "$red" gateway-redis
 
 # One token for every request: a realistic client reuses its token. The
 # quota per subject is sized above what one run sends.
