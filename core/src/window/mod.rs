@@ -210,6 +210,10 @@ pub enum Begin<V, T = Ticket> {
     Mismatch,
     /// No room and nothing may be evicted safely (HTTP 503).
     Full,
+    /// The scope already holds as many live records as its quota allows
+    /// (HTTP 429). Only stores with a per-scope quota answer it (the server
+    /// stores of `tessera-std`); [`Window`] has none.
+    Quota,
     /// Older than the window can vouch for, or too far in the future: refuse.
     Stale,
 }
@@ -224,6 +228,7 @@ impl<V, T> Begin<V, T> {
             Begin::Abandoned => "abandoned",
             Begin::Mismatch => "mismatch",
             Begin::Full => "full",
+            Begin::Quota => "quota",
             Begin::Stale => "stale",
         }
     }
@@ -557,6 +562,24 @@ impl<V: Clone, const N: usize> Window<V, N> {
         let id = self.id(scope, key);
         let [first, second] = Self::buckets(id);
         matches!(self.find(id, [&first, &second], now), Found::Live(_))
+    }
+
+    /// When a [`Begin::Full`] answer for `(scope, key)` may change: the
+    /// earliest end among the live records of its two buckets (`None` when
+    /// one of them has room). For a `Retry-After`, not a promise: the record
+    /// that ends first may be replaced by another claim.
+    pub fn retry_at(&self, scope: &[u8], key: &[u8], now: u64) -> Option<u64> {
+        let [first, second] = Self::buckets(self.id(scope, key));
+        let mut earliest = None::<u64>;
+        for range in [first, second] {
+            for h in self.hot.get(range).unwrap_or_default() {
+                if !h.live(now) {
+                    return None;
+                }
+                earliest = Some(earliest.map_or(h.until, |e| e.min(h.until)));
+            }
+        }
+        earliest
     }
 
     /// Claims `(scope, key)`; see [`Begin`] for the answers.

@@ -194,7 +194,8 @@ where
             Begin::InFlight => Answer::InFlight,
             Begin::Abandoned => Answer::Abandoned,
             Begin::Mismatch => Answer::Mismatch,
-            Begin::Full => Answer::Full,
+            // The window has no quota; a full window is what it would mean.
+            Begin::Full | Begin::Quota => Answer::Full,
             Begin::Stale => Answer::Stale,
         }
     }

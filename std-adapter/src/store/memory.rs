@@ -139,6 +139,7 @@ impl<C: Clock> IdempotencyStore for MemoryStore<C> {
             Begin::Abandoned => Begin::Abandoned,
             Begin::Mismatch => Begin::Mismatch,
             Begin::Full => Begin::Full,
+            Begin::Quota => Begin::Quota,
             Begin::Stale => Begin::Stale,
         })
     }

@@ -54,6 +54,9 @@ pub struct StoreConfig {
     pub max_skew: Duration,
     /// Largest stored response (status, headers and body), in bytes.
     pub max_response_bytes: usize,
+    /// Most live records (in flight or completed, unexpired) one scope may
+    /// hold; a new key beyond it is answered `Begin::Quota`. `None`: no quota.
+    pub max_keys_per_scope: Option<std::num::NonZeroU32>,
 }
 
 impl Default for StoreConfig {
@@ -63,6 +66,7 @@ impl Default for StoreConfig {
             ttl: Duration::from_secs(24 * 3600),
             max_skew: Duration::from_secs(60),
             max_response_bytes: 64 * 1024,
+            max_keys_per_scope: None,
         }
     }
 }
@@ -113,6 +117,17 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// store always does.
     fn ready(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
         async { Ok(()) }
+    }
+
+    /// After a `Full` or `Quota` answer to `req`: how long until a record in
+    /// its way ends (the scope's oldest for `Quota`), for a `Retry-After`.
+    /// `None` when the store cannot tell.
+    fn retry_after(
+        &self,
+        req: &Request<'_>,
+    ) -> impl Future<Output = Result<Option<Duration>, StoreError>> + Send {
+        let _ = req;
+        async { Ok(None) }
     }
 
     /// Claims `(scope, key)` or says why not.

@@ -287,6 +287,8 @@ where
         Ok(Begin::Mismatch) => return Ok((Outcome::Mismatch, MISMATCH.response())),
         Ok(Begin::Stale) => return Ok((Outcome::Stale, STALE.response())),
         Ok(Begin::Full) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
+        // Until the quota lands in the layer (429 + Retry-After), fail closed.
+        Ok(Begin::Quota) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store cannot decide");
             return Ok((
