@@ -62,12 +62,33 @@
 //! Records live in buckets of [`WAYS`] slots; each `(scope, key)` may use one
 //! of two buckets, both chosen by a keyed 128-bit SipHash-1-3 digest of it (the
 //! keyed PRF Rust's `HashMap` relies on against hash flooding, with 128-bit
-//! output here). The per-window secret keeps attacker-chosen keys from aiming at
-//! one bucket or colliding: a collision among `n` records has probability about
-//! `n²/2¹²⁹`. Two choices keep the buckets evenly loaded, so a window holds well
-//! over 90% of `N` live records before any bucket runs out of room. Every
-//! operation reads two buckets, so it costs the same at any capacity and never
-//! allocates.
+//! output here). The per-window secret keeps attacker-chosen keys from aiming
+//! at one bucket. Two choices keep the buckets evenly loaded, so a window holds
+//! well over 90% of `N` live records before any bucket runs out of room.
+//!
+//! A slot keeps one tag byte (6 bits of the digest, an occupied and an
+//! in-flight bit; a bucket's 8 tags are compared in one 64-bit operation), the
+//! record's end and stamp (what freeing and eviction scan), and, read only on a
+//! tag match, 64 bits of the digest (`key`), the other 64 folded with 64 bits
+//! of the fingerprint (`check`), and the lease end; a bucket's floor is spread
+//! over its slots, 2 bytes each. That is 43 bytes a slot plus the stored value
+//! (`Option<V>`), whatever `N`.
+//!
+//! What the 128 bits buy. A replay needs both `key` and `check` to match: for
+//! another request to be answered with this record's value, its keyed digest
+//! would have to agree in 128 bits (probability `2⁻¹²⁸` per pair, as before
+//! the fold, since the fold is a fixed function of the caller's own request).
+//! `key` alone (64 bits) decides which record a request is compared with: two
+//! different keys agreeing in it (about `n/2⁶⁴` per claim with `n` live
+//! records; keyed, so not aimable) make the second answer `Mismatch`, a
+//! refusal, never a second `Fresh` or someone else's result. Within one key,
+//! two fingerprints that fold to the same 64 bits would share a record;
+//! [`Fingerprint::of`] is SHA-256, so that needs about `2³²` work by the
+//! owner of the key against their own requests, and fingerprints that differ
+//! in one half only never fold together.
+//!
+//! Every operation reads two buckets, so it costs the same at any capacity
+//! and never allocates.
 
 mod model;
 mod one_time;
