@@ -378,10 +378,7 @@ fn an_abandoned_ticket_never_settles_a_later_claim_even_after_the_clock_steps_ba
     // …and after the clock steps back, `a` is claimed again in the same slot
     // with the lease end the abandoned claim had.
     let again = fresh(&mut w, &req("s", "a", 1, 101), 100);
-    assert_eq!(
-        w.complete(abandoned, 7, 101),
-        Err(TicketError::NotOwner)
-    );
+    assert_eq!(w.complete(abandoned, 7, 101), Err(TicketError::NotOwner));
     w.complete(again, 8, 101).unwrap();
     assert_eq!(w.begin(&req("s", "a", 1, 101), 102), Begin::Replay(8));
 }

@@ -93,7 +93,9 @@
 mod model;
 mod one_time;
 
-use siphasher::sip128::{Hasher128, SipHasher13};
+mod hash;
+
+pub use hash::{RecordHash, SipHash13};
 
 #[cfg(any(test, feature = "testing"))]
 pub use model::{Allowed, Checked, Divergence, Model, ModelError};
@@ -430,7 +432,7 @@ fn next_window_id() -> u32 {
 /// mutex on firmware; [`Window::UNSTARTED`] plus [`Window::start`] keeps that
 /// `static` in `.bss` with the secret read at run time. See the [module
 /// docs](self) for the guarantee.
-pub struct Window<V, const N: usize> {
+pub struct Window<V, const N: usize, H = SipHash13> {
     secret: [u8; 16],
     config: WindowConfig,
     /// This window's identity in its tickets; 0 until the first claim.
@@ -452,9 +454,10 @@ pub struct Window<V, const N: usize> {
     stamp: [u64; N],
     cold: [Cold; N],
     values: [Option<V>; N],
+    hash: core::marker::PhantomData<H>,
 }
 
-impl<V: Clone, const N: usize> Window<V, N> {
+impl<V: Clone, const N: usize, H: RecordHash> Window<V, N, H> {
     /// A window with no secret and no configuration yet: all zero bytes, so a
     /// `static` of it sits in `.bss` (no flash image, nothing copied at
     /// boot). It answers [`Begin::Full`] until [`Window::start`].
@@ -474,6 +477,7 @@ impl<V: Clone, const N: usize> Window<V, N> {
         stamp: [0; N],
         cold: [Cold::ZERO; N],
         values: [const { None }; N],
+        hash: core::marker::PhantomData,
     };
 
     /// An empty window. `secret` must be random and private: it keeps
@@ -526,39 +530,14 @@ impl<V: Clone, const N: usize> Window<V, N> {
     }
 
     fn id(&self, scope: &[u8], key: &[u8], fingerprint: &Fingerprint) -> EntryId {
-        use core::hash::Hasher;
-        let mut h = SipHasher13::new_with_key(&self.secret);
-        let prefix = (scope.len() as u64).to_le_bytes();
-        // One `write` of a contiguous copy is much cheaper than three small
-        // ones (the hasher buffers partial words); long inputs take three.
-        let mut joined = [0u8; 128];
-        let total = prefix
-            .len()
-            .saturating_add(scope.len())
-            .saturating_add(key.len());
-        match joined.get_mut(..total) {
-            Some(dst) => {
-                let (p, rest) = dst.split_at_mut(prefix.len());
-                let (s, k) = rest.split_at_mut(scope.len());
-                p.copy_from_slice(&prefix);
-                s.copy_from_slice(scope);
-                k.copy_from_slice(key);
-                h.write(dst);
-            }
-            None => {
-                h.write(&prefix);
-                h.write(scope);
-                h.write(key);
-            }
-        }
-        let d = h.finish128();
+        let (h1, h2) = H::digest(&self.secret, scope, key);
         let (lo, hi) = fingerprint.0.split_at(8);
         let half = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
         EntryId {
-            key: d.h1,
+            key: h1,
             // Odd multiplier: a bijection of `hi`, so two fingerprints that
             // differ in one half only never fold to the same 64 bits.
-            check: d.h2 ^ half(lo) ^ half(hi).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            check: h2 ^ half(lo) ^ half(hi).wrapping_mul(0x9e37_79b9_7f4a_7c15),
         }
     }
 
@@ -780,8 +759,8 @@ impl<V: Clone, const N: usize> Window<V, N> {
             let tags = self.tags.get(range.clone()).unwrap_or_default();
             let stamps = self.stamp.get(range.clone()).unwrap_or_default();
             for ((i, tag), &s) in range.zip(tags).zip(stamps) {
-                let settled = tag & IN_FLIGHT == 0
-                    || self.cold.get(i).is_some_and(|c| c.lease_until <= now);
+                let settled =
+                    tag & IN_FLIGHT == 0 || self.cold.get(i).is_some_and(|c| c.lease_until <= now);
                 if settled && victim.is_none_or(|(_, _, v)| s < v) {
                     victim = Some((bucket.index, i, s));
                 }
@@ -892,7 +871,7 @@ fn record_end(keep_until: u64, settled: u64, ttl: u64) -> u64 {
     }
 }
 
-impl<V: Clone, const N: usize> Store<V> for Window<V, N> {
+impl<V: Clone, const N: usize, H: RecordHash> Store<V> for Window<V, N, H> {
     type Ticket = Ticket;
 
     fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V> {
