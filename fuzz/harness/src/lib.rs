@@ -21,8 +21,8 @@ pub mod window_ops;
 
 pub use base64url::base64url;
 pub use claims_json::claims_json;
-pub use sign_any::sign_any;
 pub use paseto::paseto;
+pub use sign_any::sign_any;
 pub use sign_verify::sign_verify;
 pub use verify::{check_token, verdict, verify};
 pub use window_ops::window_ops;
