@@ -29,7 +29,7 @@ fn main() -> std::io::Result<()> {
         println!("{n:>8}  {kind}");
     }
     let mut top: Vec<_> = reasons.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|b| std::cmp::Reverse(b.1));
     println!("most common reasons:");
     for (why, n) in top.iter().take(15) {
         println!("{n:>8}  {why}");
