@@ -90,10 +90,11 @@
 //! Every operation reads two buckets, so it costs the same at any capacity
 //! and never allocates.
 
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
+mod hash;
 mod model;
 mod one_time;
-
-mod hash;
 
 pub use hash::{RecordHash, SipHash13};
 

@@ -3,11 +3,11 @@
 use serde::Deserialize;
 
 use crate::{
-    b64::{self, B64Error},
-    claims::{Claims, Header},
     error::{Claim, ConfigError, Error, Malformed},
-    json::JsonStr,
-    key::{Key, KeyRing},
+    jws::key::{Key, KeyRing},
+    token::b64::{self, B64Error},
+    token::claims::{Claims, Header},
+    token::json::JsonStr,
 };
 
 /// Largest accepted leeway, in seconds. Clock skew beyond this is a broken clock.
@@ -176,8 +176,8 @@ impl<'b> Verified<'b> {
     /// Like [`Self::deserialize`], but strings with escapes are unescaped in
     /// `scratch` and handed to owning fields (`heapless::String`, `Cow<str>`).
     pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
-        let mut de =
-            crate::de::Deserializer::new(self.payload, scratch).map_err(|_| Error::Claims)?;
+        let mut de = crate::token::de::Deserializer::new(self.payload, scratch)
+            .map_err(|_| Error::Claims)?;
         T::deserialize(&mut de).map_err(|_| Error::Claims)
     }
 }
