@@ -8,7 +8,10 @@
 #   4. runs the scripted session in QEMU and checks every answer;
 #   5. measures flash, RAM and stack (endpoint, core-footprint - baseline);
 #   6. builds the endpoint without semihosting (feature `rtt`) and checks it
-#      makes no semihosting call; fails when a figure grows past footprint.txt.
+#      makes no semihosting call;
+#   7. builds the same app for the nRF52840 (board-nrf52840: nrf52840-hal,
+#      defmt-rtt, panic-probe) and measures it; fails when a figure grows
+#      past footprint.txt.
 #
 # Ends with `N passed, M failed` (the transcript checks); exits non-zero on
 # any failure.
@@ -103,6 +106,12 @@ printf '%-16s %8s %8s %8s\n' binary flash RAM stack
 for bin in endpoint core-footprint baseline; do
     printf '%-16s %8s %8s %8s\n' "$bin" "${flash[$bin]}" "${ram[$bin]}" "${stack[$bin]:-?}"
 done
+# The window `static` must be all zeros (`.bss`): a `.data` one has a flash image.
+in_bss() { llvm-nm -C "$1" | awk -v s="$2" '$3 == s { t = $2 } END { exit !(t == "b" || t == "B") }'; }
+for bin in endpoint core-footprint; do
+    ok=0; in_bss "$out/$bin" "${bin//-/_}::WINDOW" && ok=1
+    check "$ok" "$bin: window static in .bss" "$(llvm-nm -C "$out/$bin" | grep '::WINDOW$')"
+done
 core_flash=$((flash[core-footprint] - flash[baseline]))
 core_ram=$((ram[core-footprint] - ram[baseline]))
 core_stack=$((${stack[core-footprint]:-0} - ${stack[baseline]:-0}))
@@ -138,6 +147,22 @@ fw_cargo build --release --no-default-features --features rtt --bin endpoint
 n=$(llvm-objdump -d "$out/endpoint" | grep -c 'bkpt' || true)
 ok=0; ((n == 0)) && ok=1
 check "$ok" "rtt build has no semihosting call (bkpt)" "$n bkpt instructions in $out/endpoint"
+
+say "second board: nRF52840 (thumbv7em-none-eabihf, nrf52840-hal), built, not run"
+# Its own .cargo/config.toml (target, probe-rs runner) applies from its directory.
+(cd board-nrf52840 && fw_cargo build --release)
+nrf=target/thumbv7em-none-eabihf/release/endpoint
+nrf_flash=$(($(section "$nrf" .text) + $(section "$nrf" .rodata) + $(section "$nrf" .data)))
+nrf_ram=$(($(section "$nrf" .data) + $(section "$nrf" .bss) + $(section "$nrf" .uninit)))
+printf '%-16s %8s %8s   (flash = .text + .rodata + .data; RAM = .data + .bss + .uninit: defmt-rtt buffer)\n' \
+    "nrf52840" "$nrf_flash" "$nrf_ram"
+printf 'nrf52840.flash %s\nnrf52840.ram %s\n' "$nrf_flash" "$nrf_ram" >> target/footprint.txt
+n=$(llvm-objdump -d "$nrf" | grep -c 'bkpt' || true)
+w=$(llvm-objdump -d "$nrf" | grep -cE '\s(wfe|wfi)\b' || true)
+ok=0; ((n == 0 && w > 0)) && ok=1
+check "$ok" "nrf52840 build: no semihosting call, idles with WFE/WFI" "$n bkpt, $w wfe/wfi in $nrf"
+ok=0; in_bss "$nrf" "endpoint::WINDOW" && ok=1
+check "$ok" "nrf52840: window static in .bss" "$(llvm-nm -C "$nrf" | grep '::WINDOW$')"
 
 echo "change against the committed footprint.txt (a figure more than 64 B above it fails):"
 grown=$(awk 'NR == FNR { old[$1] = $2; next } {

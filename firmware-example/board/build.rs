@@ -43,9 +43,9 @@ const REBOOT: u64 = T0 + 40;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
-    fs::copy("../memory.x", out.join("memory.x")).expect("copy memory.x");
+    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
-    for input in ["../memory.x", "src/keys.rs", "build.rs"] {
+    for input in ["memory.x", "src/keys.rs", "build.rs"] {
         println!("cargo:rerun-if-changed={input}");
     }
 
@@ -133,9 +133,7 @@ struct Shadow(Window<(), WINDOW>);
 
 impl Shadow {
     fn new() -> Self {
-        let (lease, ttl, skew) = keys::WINDOW_TIMES;
-        let config = WindowConfig::new(lease, ttl, skew).expect("window config");
-        Shadow(Window::new(keys::WINDOW_SECRET, config))
+        Shadow(Window::new(keys::WINDOW_SECRET, keys::WINDOW_CONFIG))
     }
 
     fn request<'a>(sub: &'a str, key: &'a str, command: &str, iat: u64) -> Request<'a> {

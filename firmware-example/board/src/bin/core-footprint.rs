@@ -22,7 +22,8 @@ const CONFIG: WindowConfig = match WindowConfig::new(5, 600, 30) {
     Err(_) => panic!("invalid window configuration"),
 };
 
-static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
+/// All zeros (`.bss`), started by the probe: how a device holds its window.
+static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::UNSTARTED));
 
 #[entry]
 fn main() -> ! {
@@ -53,6 +54,7 @@ fn probe() -> bool {
     };
     critical_section::with(|cs| {
         let mut window = WINDOW.borrow_ref_mut(cs);
+        window.start(keys::WINDOW_SECRET, CONFIG);
         match window.begin(&request, NOW) {
             Begin::Fresh(ticket) => window.complete(ticket, 1, NOW).is_ok(),
             _ => false,
