@@ -87,13 +87,13 @@ check "$ok" "firmware exited cleanly" "qemu/runner status $qemu_status"
 ok=0; grep -q 'stack high-water since main' "$log" && ! grep -q 'ERROR' "$log" && ok=1
 check "$ok" "defmt log decoded, no errors" "see $log"
 
-say "footprint (release, opt-level z; flash = .text + .rodata + .data image, RAM = .data + .bss)"
-section() { llvm-size -A "$1" | awk -v s="$2" '$1 == s { print $2 }'; }
+say "footprint (release, opt-level z; flash = .text + .rodata + .data image, RAM = .data + .bss + .uninit)"
+section() { llvm-size -A "$1" | awk -v s="$2" '$1 == s { n = $2 } END { print n + 0 }'; }
 declare -A flash ram stack
 for bin in baseline core-footprint endpoint; do
     elf="$out/$bin"
     flash[$bin]=$(($(section "$elf" .text) + $(section "$elf" .rodata) + $(section "$elf" .data)))
-    ram[$bin]=$(($(section "$elf" .data) + $(section "$elf" .bss)))
+    ram[$bin]=$(($(section "$elf" .data) + $(section "$elf" .bss) + $(section "$elf" .uninit)))
 done
 for bin in baseline core-footprint; do
     runlog=target/$bin.log
@@ -154,7 +154,7 @@ say "second board: nRF52840 (thumbv7em-none-eabihf, nrf52840-hal), built, not ru
 nrf=target/thumbv7em-none-eabihf/release/endpoint
 nrf_flash=$(($(section "$nrf" .text) + $(section "$nrf" .rodata) + $(section "$nrf" .data)))
 nrf_ram=$(($(section "$nrf" .data) + $(section "$nrf" .bss) + $(section "$nrf" .uninit)))
-printf '%-16s %8s %8s   (flash = .text + .rodata + .data; RAM = .data + .bss + .uninit: defmt-rtt buffer)\n' \
+printf '%-16s %8s %8s   (same method; .uninit: the 1 KiB defmt-rtt buffer and the retained mark)\n' \
     "nrf52840" "$nrf_flash" "$nrf_ram"
 printf 'nrf52840.flash %s\nnrf52840.ram %s\n' "$nrf_flash" "$nrf_ram" >> target/footprint.txt
 n=$(llvm-objdump -d "$nrf" | grep -c 'bkpt' || true)

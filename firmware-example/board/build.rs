@@ -16,7 +16,7 @@
 use std::{env, fs, path::PathBuf};
 
 use tessera_core::{
-    window::{Begin, Fingerprint, Request, Window, WindowConfig},
+    window::{Begin, Fingerprint, Request, Window},
     Key,
 };
 
@@ -38,8 +38,9 @@ const WINDOW: usize = 32;
 const PULSE: u64 = 5;
 /// When the lease-expiry pulse is checked: past its lease.
 const LATE: u64 = T0 + 30;
-/// The boot sync after the mid-session reset.
-const REBOOT: u64 = T0 + 40;
+/// The boot sync after the mid-session reset: past the clock before it
+/// (`LATE` plus the seconds QEMU took), which the retained mark remembers.
+const REBOOT: u64 = T0 + 120;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
@@ -319,6 +320,20 @@ fn session() -> Vec<Step> {
     // A reset: RAM and the window are gone; nothing that ran before runs again.
     s.push(step(format!("B{}", "\n".repeat(20)), "boot 200 reset", "reset requested (SYSRESETREQ)"));
     s.push(step(format!("R p02 on {token}"), "p02 503 no_time", "after the reset: no time yet"));
+    // Recorded time tokens replayed first after the reset would set an old
+    // clock and a low restart floor: the mark kept in RAM across the warm
+    // reset refuses them.
+    s.push(step(
+        format!("T {}", time_token(&current(), LATE)),
+        "time 409 time_replayed",
+        "after the reset: the last pre-reset time token, replayed, is refused (retained mark)",
+    ));
+    s.push(step(
+        format!("T {}", time_token(&current(), BOOT)),
+        "time 409 time_replayed",
+        "after the reset: an older time token, replayed, is refused (retained mark)",
+    ));
+    s.push(step(format!("R p02 on {token}"), "p02 503 no_time", "after the reset: still no time"));
     s.push(time(REBOOT, "after the reset: the boot sync sets the restart floor"));
     s.push(step(
         format!("R p02 on {token}"),

@@ -9,4 +9,8 @@
 #[path = "../../board/src/keys.rs"]
 pub mod keys;
 pub mod millis;
+/// The clock mark kept across warm resets: the QEMU board's file (plain
+/// Cortex-M RAM, nothing chip-specific).
+#[path = "../../board/src/retained.rs"]
+pub mod retained;
 pub mod serial;

@@ -18,7 +18,7 @@ use nrf52840_hal::{
 };
 use panic_probe as _;
 use tessera_app::{session::MAX_LINE, Control, Endpoint, Policy, Session, SharedWindow};
-use tessera_board_nrf52840::{keys, millis::Millis, serial::Serial};
+use tessera_board_nrf52840::{keys, millis::Millis, retained::Retained, serial::Serial};
 use tessera_core::{window::Window, Validation};
 
 /// Keys remembered at once, as on the QEMU board.
@@ -54,7 +54,8 @@ fn main() -> ! {
         rts: None,
     };
     let Some(mut serial) = Serial::new(p.UARTE0, pins, &mut core.SCB) else { defmt::panic!("uarte") };
-    let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, relay, mono));
+    let Some(retained) = Retained::take() else { defmt::panic!("retained mark taken twice") };
+    let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, relay, mono).persisting(retained));
     defmt::info!("endpoint ready: {=usize}-entry window ({=usize} B)", WINDOW_LEN, size_of_val(&WINDOW));
     loop {
         match session.poll(&mut serial) {

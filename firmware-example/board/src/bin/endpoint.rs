@@ -9,7 +9,7 @@ use core::cell::RefCell;
 use cortex_m_rt::entry;
 use critical_section::Mutex;
 use tessera_app::{session::MAX_LINE, Control, Endpoint, Policy, Session, SharedWindow};
-use tessera_board::{exit::exit, keys, relay::Relay, stack, systick::Millis, uart::Uart0};
+use tessera_board::{exit::exit, keys, relay::Relay, retained::Retained, stack, systick::Millis, uart::Uart0};
 use tessera_core::{window::Window, Validation};
 
 /// Keys remembered at once; a 33rd live key is answered `429 window_full`.
@@ -33,7 +33,9 @@ fn main() -> ! {
         request: Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE).max_len(MAX_LINE),
         time: Validation::new().issuer(keys::ISSUER).audience(keys::TIME_AUDIENCE).max_len(MAX_LINE),
     };
-    let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)));
+    let Some(retained) = Retained::take() else { exit(false) };
+    let endpoint = Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)).persisting(retained);
+    let mut session = Session::new(endpoint);
     let Some(mut uart) = Uart0::new() else { exit(false) };
     defmt::info!(
         "endpoint ready: {=usize}-entry window ({=usize} B), {=usize}-key ring ({=usize} B), session ({=usize} B)",
