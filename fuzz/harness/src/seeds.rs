@@ -467,5 +467,7 @@ pub fn frame() -> Vec<Seed> {
         seed("malformed", [malformed.join("\n").as_bytes(), b"\nR k on \xff\n"].concat(), None),
         seed("long-line", [vec![b'T', b' '], vec![b'a'; 600], b"\nS\n".to_vec()].concat(), None),
         seed("crlf", "S\r\nX\r\n\r\n", None),
+        // Key lengths at the limit: 32 is a key, 33 is `bad_key`.
+        seed("key-lengths", format!("R {} on t\nR {} on t\n", "k".repeat(32), "k".repeat(33)), None),
     ]
 }
