@@ -57,8 +57,39 @@ fn main() {
     fs::write(out.join("session.expect"), expect).expect("write expect");
 
     let token = claims_token(&current(), "app-1", T0, T0 + TTL);
-    let probe = format!("/// A valid token.\nconst TOKEN: &str = {token:?};\n/// Its `iat`.\nconst NOW: u64 = {T0};\n");
+    let (public, public_token, local, local_token) = paseto_tokens();
+    let probe = format!(
+        "/// A valid token.\n#[allow(dead_code)]\nconst TOKEN: &str = {token:?};\n/// Its `iat`.\nconst NOW: u64 = {T0};\n\
+         /// A v4.public key and a token it verifies.\n#[allow(dead_code)]\nconst PASETO_PUBLIC: [u8; 32] = {public:?};\n\
+         #[allow(dead_code)]\nconst PASETO_PUBLIC_TOKEN: &str = {public_token:?};\n\
+         /// A v4.local key and a token it decrypts.\n#[allow(dead_code)]\nconst PASETO_LOCAL: [u8; 32] = {local:?};\n\
+         #[allow(dead_code)]\nconst PASETO_LOCAL_TOKEN: &str = {local_token:?};\n"
+    );
     fs::write(out.join("footprint.rs"), probe).expect("write footprint.rs");
+}
+
+/// The PASETO probes' keys and tokens: the same claims as the HS256 probe's,
+/// with RFC 3339 dates.
+fn paseto_tokens() -> ([u8; 32], String, [u8; 32], String) {
+    use tessera_core::paseto::{format_date, LocalKey, Options, SecretKey};
+    let date = |secs| format_date(secs, &mut [0; 20]).expect("date").to_owned();
+    let claims = format!(
+        r#"{{"iss":"{}","sub":"app-1","aud":"{}","iat":"{}","exp":"{}"}}"#,
+        keys::ISSUER,
+        keys::AUDIENCE,
+        date(T0),
+        date(T0 + TTL)
+    );
+    let mut out = [0u8; 1024];
+    let secret = SecretKey::from_seed(b"tessera-demo-paseto-seed-32-byte");
+    let public = secret.public_key().to_bytes();
+    let public_token = secret.sign_json(claims.as_bytes(), &Options::new(), &mut out).expect("sign").to_owned();
+    let local_key = *b"tessera-demo-paseto-local-32-key";
+    let local_token = LocalKey::from_bytes(local_key)
+        .encrypt_json(claims.as_bytes(), b"fixed-demo-nonce-never-reuse-it!", &Options::new(), &mut out)
+        .expect("encrypt")
+        .to_owned();
+    (public, public_token, local_key, local_token)
 }
 
 struct Step {
