@@ -11,6 +11,7 @@ pub mod alloc_count;
 mod base64url;
 mod claims_json;
 pub mod fixtures;
+pub mod frame;
 mod paseto;
 pub mod reference;
 pub mod seeds;
@@ -21,6 +22,7 @@ pub mod window_ops;
 
 pub use base64url::base64url;
 pub use claims_json::claims_json;
+pub use frame::frame;
 pub use paseto::paseto;
 pub use sign_any::sign_any;
 pub use sign_verify::sign_verify;
@@ -31,7 +33,7 @@ pub use window_ops::window_ops;
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("verify", verify),
     ("sign_verify", sign_verify),
     ("sign_any", sign_any),
@@ -39,4 +41,5 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("window_ops", window_ops),
     ("base64url", base64url),
     ("paseto", paseto),
+    ("frame", frame),
 ];

@@ -100,3 +100,18 @@ fn window_seeds_reach_every_answer() {
         assert!(total.get(name).copied().unwrap_or(0) > 0, "no seed reaches {name}: {total:?}");
     }
 }
+
+#[test]
+fn frame_session_seed_reaches_every_kind_of_answer() {
+    let session = seeds::frame().into_iter().find(|s| s.name == "session").unwrap();
+    let got = tessera_fuzz_harness::frame::transcript(&session.bytes);
+    let statuses: Vec<&str> = got.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "503", "200", "200", "208", "422", "200", "202", "409", "503", "409", "401", "401", "410", "400", "400",
+            "400", "208", "200", "200"
+        ],
+        "{got:#?}"
+    );
+}
