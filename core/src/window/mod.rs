@@ -549,18 +549,21 @@ impl<V: Clone, const N: usize, H: RecordHash> Window<V, N, H> {
     /// at least `min(N, WAYS)`. Both come from `key` alone: a retry with
     /// another fingerprint must look where the record is.
     fn buckets(id: EntryId) -> [Bucket; 2] {
-        let count = (N / WAYS).max(1) as u64;
-        let bucket = |h: u64| {
-            let index = h.checked_rem(count).unwrap_or(0) as usize;
+        let count = (N / WAYS).max(1);
+        // 32 bits of the digest each, reduced in `usize`: on a 32-bit MCU
+        // that is a multiply by the constant's inverse, not a 64-bit division
+        // routine.
+        let bucket = |h: u32| {
+            let index = (h as usize).checked_rem(count).unwrap_or(0);
             let start = index.saturating_mul(WAYS);
-            let last = index.saturating_add(1) == count as usize;
+            let last = index.saturating_add(1) == count;
             Bucket {
                 index,
                 slots: start..if last { N } else { start.saturating_add(WAYS) },
             }
         };
-        let first = bucket(id.key & 0xffff_ffff);
-        let mut second = bucket(id.key >> 32);
+        let first = bucket(id.key as u32);
+        let mut second = bucket((id.key >> 32) as u32);
         if second.index == first.index {
             second.slots = 0..0;
         }
