@@ -32,6 +32,35 @@ async fn conformance_suite_passes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite_passes_with_a_quota() {
+    let server = RedisServer::start().unwrap();
+    conformance_suite_with(Some(100), |c| connect(&server, c)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_stops_one_scope_at_n_while_others_work() {
+    let server = RedisServer::start().unwrap();
+    quota_flood(&connect(&server, quota_config("flood", 8)).await, 8).await;
+}
+
+#[tokio::test]
+async fn quota_slot_is_freed_by_abort_at_once() {
+    let server = RedisServer::start().unwrap();
+    quota_abort(&connect(&server, quota_config("abort", 4)).await, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_of_one_scope_never_exceed_the_quota() {
+    let server = RedisServer::start().unwrap();
+    for max in [1, 10, 33] {
+        let secret = format!("race-{max}");
+        let a = connect(&server, quota_config(&secret, max)).await;
+        let b = connect(&server, quota_config(&secret, max)).await;
+        quota_race(a, b, max).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_claims_on_two_clients_get_one_fresh() {
     let server = RedisServer::start().unwrap();
     for key in [&b"k1"[..], b"k2", b"k3", b"k4", b"k5"] {
