@@ -33,6 +33,7 @@ async fn quota_holds_on_a_cluster() {
     conformance_suite_with(Some(100), |c| connect(&cluster, c)).await;
     quota_flood(&connect(&cluster, quota_config("flood", 8)).await, 8).await;
     quota_abort(&connect(&cluster, quota_config("abort", 4)).await, 4).await;
+    quota_expiry(&connect(&cluster, quota_config("expiry", 5)).await, 5).await;
     let a = connect(&cluster, quota_config("race", 10)).await;
     let b = connect(&cluster, quota_config("race", 10)).await;
     quota_race(a, b, 10).await;

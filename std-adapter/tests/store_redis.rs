@@ -44,6 +44,12 @@ async fn quota_stops_one_scope_at_n_while_others_work() {
 }
 
 #[tokio::test]
+async fn quota_counts_only_unexpired_records() {
+    let server = RedisServer::start().unwrap();
+    quota_expiry(&connect(&server, quota_config("expiry", 5)).await, 5).await;
+}
+
+#[tokio::test]
 async fn quota_slot_is_freed_by_abort_at_once() {
     let server = RedisServer::start().unwrap();
     quota_abort(&connect(&server, quota_config("abort", 4)).await, 4).await;

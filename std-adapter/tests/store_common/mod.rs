@@ -299,6 +299,31 @@ pub async fn quota_flood(store: &RedisStore, max: u32) {
     assert_eq!(name, "fresh");
 }
 
+/// Records that ended stop counting while the scope's newer ones live: one
+/// record completed early, `max - 1` later; once the first ends (TTL 2 s) a
+/// new key runs, and the next is `Quota` again.
+pub async fn quota_expiry(store: &RedisStore, max: u32) {
+    let (name, t) = claim(store, b"stagger", "first").await;
+    assert_eq!(name, "fresh");
+    store
+        .complete(t.unwrap(), conformance::response(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    for i in 1..max {
+        let (name, t) = claim(store, b"stagger", &format!("s{i}")).await;
+        assert_eq!(name, "fresh");
+        store
+            .complete(t.unwrap(), conformance::response(1))
+            .await
+            .unwrap();
+    }
+    assert_eq!(claim(store, b"stagger", "late").await.0, "quota");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(claim(store, b"stagger", "late").await.0, "fresh");
+    assert_eq!(claim(store, b"stagger", "later").await.0, "quota");
+}
+
 /// An abort frees its slot at once; a complete does not.
 pub async fn quota_abort(store: &RedisStore, max: u32) {
     let mut tickets = Vec::new();
