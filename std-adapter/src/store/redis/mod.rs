@@ -641,6 +641,36 @@ mod tests {
         assert_eq!(text(&v).unwrap(), b"other");
     }
 
+    /// A fast claim retried after a lost reply finds its own running record
+    /// and defers to the script, which answers `fresh` to the same token
+    /// only; the record's lease end is the server's claim time plus the lease.
+    #[tokio::test]
+    async fn fast_claim_is_idempotent_under_retry() {
+        let server = RedisServer::start().unwrap();
+        let store = RedisStore::connect(&server.url(), RedisConfig::new(b"s".to_vec()))
+            .await
+            .unwrap();
+        let now = crate::store::Clock::now_ms(&crate::store::SystemClock);
+        let req = Request {
+            scope: b"alice",
+            key: b"k",
+            fingerprint: crate::store::Fingerprint([7; 16]),
+            stamp: now,
+            keep_until: None,
+        };
+        let key = store.record_key(b"alice", b"k");
+        let fresh = store.claim_new(&req, &key, [1; 16]).await.unwrap();
+        assert_eq!(fresh, Some(Begin::Fresh(())));
+        assert_eq!(store.claim_new(&req, &key, [1; 16]).await.unwrap(), None);
+        let again = store.claim_script(&req, &[&key], [1; 16]).await.unwrap();
+        assert_eq!(again, Begin::Fresh(()));
+        let other = store.claim_script(&req, &[&key], [2; 16]).await.unwrap();
+        assert_eq!(other, Begin::InFlight);
+        let pttl: u64 = server.cli(&["PTTL", &key]).unwrap().parse().unwrap();
+        let full = millis(store.config.store.lease + store.config.store.ttl);
+        assert!(pttl <= full && pttl > full - 5_000, "{pttl}");
+    }
+
     /// Out-of-bounds numbers are refused before any write: a complete with a
     /// TTL `PEXPIRE` would reject leaves the record running with its lease
     /// expiry (never done with the lease's TTL), and a claim refuses a zero
