@@ -60,9 +60,12 @@ fn with_bounds(lua: &str) -> String {
     format!("local MAX = {MAX_MILLIS}\n{PRELUDE}{lua}")
 }
 
-/// `lease_end(rec, now)`: when a running record's lease ends (server ms), or
-/// nil if `rec` is not a well-formed running record. `keep_of(rec)`: its
-/// `keep_until`, if any. `well_formed(rec)`: long enough to hold the head.
+/// `lease_left(rec)`: ms left in a running record's lease (ended at 0 or
+/// below) and, if it read it, the server's time; nil if `rec` is not a
+/// well-formed running record. An `r` record needs no `TIME`: its lease ends
+/// `ttl` before its expiry, so it is left while `PTTL` exceeds `ttl`.
+/// `keep_of(rec)`: its `keep_until`, if any. `well_formed(rec)`: long enough
+/// to hold the head, with a known tag.
 const PRELUDE: &str = r"
 local function now_ms()
   local t = redis.call('TIME')
@@ -72,14 +75,19 @@ local function well_formed(rec)
   local st = string.sub(rec, 1, 1)
   return #rec >= 33 and (st == 'r' or st == 'k' or st == 'd')
 end
-local function lease_end(rec, now)
+local function lease_left(rec)
   local st, tail = string.sub(rec, 1, 1), string.sub(rec, 34)
   if st == 'r' then
     local ttl, pttl = tonumber(string.match(tail, '^%d+$')), redis.call('PTTL', KEYS[1])
     if not ttl or pttl < 0 then return nil end
-    return now + pttl - ttl
+    return pttl - ttl
   end
-  if st == 'k' then return tonumber(string.match(tail, '^(%d+):%d*$')) end
+  if st == 'k' then
+    local lu = tonumber(string.match(tail, '^(%d+):%d*$'))
+    if not lu then return nil end
+    local now = now_ms()
+    return lu - now, now
+  end
   return nil
 end
 local function keep_of(rec)
@@ -163,9 +171,9 @@ if rec then
   if not well_formed(rec) then return corrupt() end
   if string.sub(rec, 2, 17) ~= ARGV[1] then return {'mismatch'} end
   if string.sub(rec, 1, 1) == 'd' then return {'replay', rec} end
-  local lu = lease_end(rec, now)
-  if not lu then return corrupt() end
-  if now >= lu then return {'abandoned'} end
+  local left = lease_left(rec)
+  if not left then return corrupt() end
+  if left <= 0 then return {'abandoned'} end
   if string.sub(rec, 18, 33) == ARGV[2] then return {'fresh'} end
   return {'inflight'}
 end
@@ -213,12 +221,12 @@ if not rec then return 'expired' end
 if not well_formed(rec) then return corrupt() end
 if string.sub(rec, 18, 33) ~= ARGV[1] then return 'other' end
 if string.sub(rec, 1, 1) == 'd' then return 'ok' end
-local now = now_ms()
-local lu = lease_end(rec, now)
-if not lu then return corrupt() end
-if now >= lu then return 'expired' end
+local left, now = lease_left(rec)
+if not left then return corrupt() end
+if left <= 0 then return 'expired' end
 local px = ttl
 local keep = keep_of(rec)
+if keep or KEYS[2] then now = now or now_ms() end
 if keep then px = math.min(math.floor(keep) - now, MAX + MAX) end
 if px < 1 then
   redis.call('DEL', KEYS[1])
@@ -243,10 +251,9 @@ local rec = redis.call('GET', KEYS[1])
 if not rec then return 'expired' end
 if not well_formed(rec) then return corrupt() end
 if string.sub(rec, 18, 33) ~= ARGV[1] or string.sub(rec, 1, 1) == 'd' then return 'other' end
-local now = now_ms()
-local lu = lease_end(rec, now)
-if not lu then return corrupt() end
-if now >= lu then return 'expired' end
+local left = lease_left(rec)
+if not left then return corrupt() end
+if left <= 0 then return 'expired' end
 redis.call('DEL', KEYS[1])
 if KEYS[2] then redis.call('ZREM', KEYS[2], KEYS[1]) end
 return 'ok'
