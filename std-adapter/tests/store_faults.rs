@@ -259,7 +259,10 @@ async fn a_workload_survives_promoting_a_replica() {
         .unwrap();
     let before: Vec<String> = (0..50).map(|i| format!("before-{i}")).collect();
     for key in &before {
-        let Begin::Fresh(t) = first.begin(&request(b"p", key.as_bytes(), now_ms())).await.unwrap()
+        let Begin::Fresh(t) = first
+            .begin(&request(b"p", key.as_bytes(), now_ms()))
+            .await
+            .unwrap()
         else {
             panic!("not fresh")
         };
@@ -313,10 +316,7 @@ async fn a_workload_survives_promoting_a_replica() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        primary.cli(&["FAILOVER", "TIMEOUT", "5000"]).unwrap(),
-        "OK"
-    );
+    assert_eq!(primary.cli(&["FAILOVER", "TIMEOUT", "5000"]).unwrap(), "OK");
     until_replication(&replica, "role:master").await;
     until_replication(&primary, "role:slave").await;
     let promoted = RedisStore::connect(&replica.url(), config).await.unwrap();
@@ -334,7 +334,9 @@ async fn a_workload_survives_promoting_a_replica() {
     // was cut off at the switch.
     assert!(abandoned <= workers * workers, "{abandoned}");
     for key in &before {
-        let b = promoted.begin(&request(b"p", key.as_bytes(), now_ms())).await;
+        let b = promoted
+            .begin(&request(b"p", key.as_bytes(), now_ms()))
+            .await;
         match b.unwrap() {
             Begin::Replay(r) => assert_eq!(conformance::byte(&r), Some(9), "{key}"),
             other => panic!("{key}: {}", other.name()),

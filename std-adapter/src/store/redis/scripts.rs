@@ -55,12 +55,19 @@ impl Op {
     }
 }
 
-/// Defines `MAX`, `now_ms()`, and the readers of a packed running record.
+/// Defines `MAX`, `now_ms()`, and the readers of a packed running record,
+/// for a self-contained script (`EVALSHA`).
 fn with_bounds(lua: &str) -> String {
-    format!("local MAX = {MAX_MILLIS}\n{PRELUDE}{lua}")
+    format!("{}{lua}", prelude())
 }
 
-/// `lease_left(rec)`: ms left in a running record's lease (ended at 0 or
+/// `MAX` and the helpers: at the top of the library (defined once, when it
+/// loads), or at the top of each `EVALSHA` script.
+fn prelude() -> String {
+    format!("local MAX = {MAX_MILLIS}\n{PRELUDE}")
+}
+
+/// `lease_left(rec, key)`: ms left in a running record's lease (ended at 0 or
 /// below) and, if it read it, the server's time; nil if `rec` is not a
 /// well-formed running record. An `r` record needs no `TIME`: its lease ends
 /// `ttl` before its expiry, so it is left while `PTTL` exceeds `ttl`.
@@ -75,10 +82,10 @@ local function well_formed(rec)
   local st = string.sub(rec, 1, 1)
   return #rec >= 33 and (st == 'r' or st == 'k' or st == 'd')
 end
-local function lease_left(rec)
+local function lease_left(rec, key)
   local st, tail = string.sub(rec, 1, 1), string.sub(rec, 34)
   if st == 'r' then
-    local ttl, pttl = tonumber(string.match(tail, '^%d+$')), redis.call('PTTL', KEYS[1])
+    local ttl, pttl = tonumber(string.match(tail, '^%d+$')), redis.call('PTTL', key)
     if not ttl or pttl < 0 then return nil end
     return pttl - ttl
   end
@@ -120,17 +127,16 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
         .collect()
 });
 
-/// The Functions library (`FUNCTION LOAD REPLACE`): each script body inside
+/// The Functions library (`FUNCTION LOAD REPLACE`): the helpers once (so a
+/// call creates no closures), then each script body inside
 /// `function(KEYS, ARGV)`, so the same Lua runs either way.
 pub(super) static LIBRARY: LazyLock<String> = LazyLock::new(|| {
-    let mut lib = format!("#!lua name=tessera_{}\n", &*VERSION);
+    let mut lib = format!("#!lua name=tessera_{}\n{}", &*VERSION, prelude());
     for op in [&*CLAIM, &*PEEK, &*COMPLETE, &*ABORT, &*EARLIEST] {
         lib.push_str(&format!(
             "redis.register_function{{function_name='{}', flags={{{}}}, \
              callback=function(KEYS, ARGV)\n{}\nend}}\n",
-            op.function,
-            op.flags,
-            with_bounds(&op.lua)
+            op.function, op.flags, op.lua
         ));
     }
     lib
@@ -171,7 +177,7 @@ if rec then
   if not well_formed(rec) then return corrupt() end
   if string.sub(rec, 2, 17) ~= ARGV[1] then return {'mismatch'} end
   if string.sub(rec, 1, 1) == 'd' then return {'replay', rec} end
-  local left = lease_left(rec)
+  local left = lease_left(rec, KEYS[1])
   if not left then return corrupt() end
   if left <= 0 then return {'abandoned'} end
   if string.sub(rec, 18, 33) == ARGV[2] then return {'fresh'} end
@@ -221,7 +227,7 @@ if not rec then return 'expired' end
 if not well_formed(rec) then return corrupt() end
 if string.sub(rec, 18, 33) ~= ARGV[1] then return 'other' end
 if string.sub(rec, 1, 1) == 'd' then return 'ok' end
-local left, now = lease_left(rec)
+local left, now = lease_left(rec, KEYS[1])
 if not left then return corrupt() end
 if left <= 0 then return 'expired' end
 local px = ttl
@@ -251,7 +257,7 @@ local rec = redis.call('GET', KEYS[1])
 if not rec then return 'expired' end
 if not well_formed(rec) then return corrupt() end
 if string.sub(rec, 18, 33) ~= ARGV[1] or string.sub(rec, 1, 1) == 'd' then return 'other' end
-local left = lease_left(rec)
+local left = lease_left(rec, KEYS[1])
 if not left then return corrupt() end
 if left <= 0 then return 'expired' end
 redis.call('DEL', KEYS[1])
