@@ -40,11 +40,7 @@ fn arbitrary_record(u: &mut Unstructured<'_>) -> arbitrary::Result<Record> {
         _ => Record::Done {
             fingerprint,
             token,
-            response: StoredResponse {
-                status: u.arbitrary()?,
-                headers: u.arbitrary()?,
-                body: u.arbitrary()?,
-            },
+            response: StoredResponse { status: u.arbitrary()?, headers: u.arbitrary()?, body: u.arbitrary()? },
         },
     })
 }
