@@ -10,7 +10,7 @@ use tessera_benches::{
     results,
     sign::Signers,
     verify::{MacInput, Verifiers},
-    window::{fill, live_keys, Idempotency, Lru, MapQueue, Tessera},
+    window::{fill, live_keys, Idempotency, Lru, MapQueue, Tessera, TesseraUnkeyed},
 };
 use tessera_core::Algorithm;
 
@@ -134,24 +134,57 @@ fn window<const N: usize>(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
         ("hashmap-vecdeque", Box::new(MapQueue::new(n))),
     ];
     for (name, mut peer) in peers {
-        let mut t = Tessera::<N>::new();
-        fill(&mut t, n);
-        fill(peer.as_mut(), n);
-        let (tk, pk) = (live_keys(&mut t, n), live_keys(peer.as_mut(), n));
-        out.push(ratio(
-            &format!("window-replay-{N}: tessera ÷ {name}"),
+        compare::<N>(
+            &format!("tessera ÷ {name}"),
+            Tessera::<N>::new(),
+            peer.as_mut(),
             rounds,
             calls,
-            replayer(peer.as_mut(), pk, n),
+            out,
+        );
+    }
+    // The same structure with `lru`'s unkeyed hash: what the structure costs
+    // apart from the keyed PRF.
+    let mut lru = Lru::new(N);
+    compare::<N>(
+        "tessera-unkeyed ÷ lru",
+        TesseraUnkeyed::<N>::new(),
+        &mut lru,
+        rounds,
+        calls,
+        out,
+    );
+}
+
+/// Replay, then fresh keys, through `t` against `peer`, both holding `N`
+/// live records.
+fn compare<const N: usize>(
+    name: &str,
+    mut t: impl Idempotency,
+    peer: &mut dyn Idempotency,
+    rounds: usize,
+    calls: u64,
+    out: &mut Vec<Ratio>,
+) {
+    let n = N as u64;
+    {
+        fill(&mut t, n);
+        fill(peer, n);
+        let (tk, pk) = (live_keys(&mut t, n), live_keys(peer, n));
+        out.push(ratio(
+            &format!("window-replay-{N}: {name}"),
+            rounds,
+            calls,
+            replayer(peer, pk, n),
             replayer(&mut t, tk, n),
         ));
         // Fresh keys after the replays: they move the clock on.
         let span = (rounds as u64 + 1) * calls;
         out.push(ratio(
-            &format!("window-fresh-{N}: tessera ÷ {name}"),
+            &format!("window-fresh-{N}: {name}"),
             rounds,
             calls,
-            fresher(peer.as_mut(), n),
+            fresher(peer, n),
             fresher(&mut t, n + span),
         ));
     }

@@ -20,7 +20,9 @@ use std::{
     num::NonZeroUsize,
 };
 
-use tessera_core::window::{Begin, Fingerprint, Request, Window, WindowConfig};
+use tessera_core::window::{
+    Begin, Fingerprint, RecordHash, Request, SipHash13, Window, WindowConfig,
+};
 
 /// The principal every request belongs to (tessera scopes keys by it).
 pub const SCOPE: &[u8] = b"user-8c1f2a9e";
@@ -82,9 +84,29 @@ pub fn live_keys<M: Idempotency + ?Sized>(map: &mut M, n: u64) -> Vec<u64> {
 }
 
 /// tessera's window, boxed (it is `N` slots inline).
-pub struct Tessera<const N: usize>(Box<Window<u64, N>>);
+pub struct Tessera<const N: usize, H = SipHash13>(Box<Window<u64, N, H>>);
 
-impl<const N: usize> Tessera<N> {
+/// tessera's structure with an unkeyed hash (foldhash with a fixed seed, as
+/// `lru`'s default), so the structure's cost shows apart from the keyed
+/// PRF's. Never for production: chosen keys could collide or crowd a bucket.
+pub type TesseraUnkeyed<const N: usize> = Tessera<N, Unkeyed>;
+
+/// foldhash, fixed seed: `lru`'s default hasher, one 64-bit hash; the second
+/// half is derived from it (enough to run the structure, not a PRF).
+pub struct Unkeyed;
+
+impl RecordHash for Unkeyed {
+    fn digest(_secret: &[u8; 16], scope: &[u8], key: &[u8]) -> (u64, u64) {
+        use std::hash::Hasher;
+        let mut h = foldhash::fast::FixedState::with_seed(7).build_hasher();
+        h.write(scope);
+        h.write(key);
+        let d = h.finish();
+        (d, d.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+impl<const N: usize, H: RecordHash> Tessera<N, H> {
     /// An empty window of `N` slots whose records live `N` ticks: once
     /// filled, every fresh key evicts the oldest record of its buckets. Builds
     /// the window on the stack first: call from a thread with room for it.
@@ -110,13 +132,13 @@ impl<const N: usize> Tessera<N> {
     }
 }
 
-impl<const N: usize> Default for Tessera<N> {
+impl<const N: usize, H: RecordHash> Default for Tessera<N, H> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const N: usize> Idempotency for Tessera<N> {
+impl<const N: usize, H: RecordHash> Idempotency for Tessera<N, H> {
     fn fresh(&mut self, i: u64, now: u64) -> bool {
         let key = key(i);
         match self.0.begin(&Self::request(&key, now), now) {

@@ -56,7 +56,7 @@ pub enum Malformed {
     Utf8,
     /// Not strict RFC 8259 JSON, or not an object at the top.
     Json,
-    /// Nested deeper than [`crate::json::MAX_DEPTH`].
+    /// Nested deeper than [`crate::token::json::MAX_DEPTH`].
     Depth,
     /// A registered claim or header member appears twice.
     Duplicate,

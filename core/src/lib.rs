@@ -16,34 +16,32 @@ extern crate std;
 #[macro_use]
 extern crate alloc;
 
-mod alg;
-/// Strict base64url, public only for fuzzing and property tests.
-#[cfg(feature = "testing")]
-pub mod b64;
-#[cfg(not(feature = "testing"))]
-mod b64;
-mod claims;
-mod de;
 mod error;
-pub mod json;
-mod key;
+/// JWS compact tokens with HMAC: algorithms, keys, signing, verification.
+mod jws;
 #[cfg(any(feature = "paseto-local", feature = "paseto-public"))]
 pub mod paseto;
-mod ser;
-mod sign;
-mod verify;
+/// The pieces every token format shares: strict base64url and JSON, the
+/// registered claims, the serde reader and the JSON writer.
+mod token;
 
-pub use alg::Algorithm;
-pub use claims::{Audience, Claims, Header};
+/// Strict base64url, public only for fuzzing and property tests.
+#[cfg(feature = "testing")]
+pub use token::b64;
+pub use token::json;
+
 pub use error::{Claim, ConfigError, Error, Malformed};
 pub use json::JsonStr;
-pub use key::{Key, KeyRing, MAX_KID_LEN};
-pub use verify::{Validation, Verified, DEFAULT_MAX_LEN, MAX_LEEWAY};
+pub use jws::alg::Algorithm;
+pub use jws::key::{Key, KeyRing, MAX_KID_LEN};
+pub use jws::verify::{Validation, Verified, DEFAULT_MAX_LEN, MAX_LEEWAY};
+pub use token::claims::{Audience, Claims, Header};
 
 /// The workspace README's examples, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct WorkspaceReadme;
+/// The store contract's conformance cases (moved under `window`).
 #[cfg(any(test, feature = "testing"))]
-pub mod conformance;
+pub use window::conformance;
 pub mod window;

@@ -368,6 +368,47 @@ fn config_refuses_a_zero_lease_or_ttl() {
 }
 
 #[test]
+fn an_abandoned_ticket_never_settles_a_later_claim_even_after_the_clock_steps_back() {
+    let mut w = Window::<u8, 1>::new(SECRET, CONFIG);
+    // `a` is claimed and abandoned (its owner still holds the ticket)…
+    let abandoned = fresh(&mut w, &req("s", "a", 1, 100), 100);
+    // …evicted by `b`, which is then released…
+    let b = fresh(&mut w, &req("s", "b", 1, 150), 150);
+    w.abort(b, 151).unwrap();
+    // …and after the clock steps back, `a` is claimed again in the same slot
+    // with the lease end the abandoned claim had.
+    let again = fresh(&mut w, &req("s", "a", 1, 101), 100);
+    assert_eq!(w.complete(abandoned, 7, 101), Err(TicketError::NotOwner));
+    w.complete(again, 8, 101).unwrap();
+    assert_eq!(w.begin(&req("s", "a", 1, 101), 102), Begin::Replay(8));
+}
+
+#[test]
+fn a_restarted_window_refuses_tickets_from_before_the_start() {
+    let mut w = Window::<u8, 8>::new(SECRET, CONFIG);
+    let before = fresh(&mut w, &req("s", "k", 1, 100), 100);
+    w.start(SECRET, CONFIG);
+    let after = fresh(&mut w, &req("s", "k", 1, 100), 100);
+    assert_eq!(w.complete(before, 1, 101), Err(TicketError::NotOwner));
+    w.complete(after, 2, 101).unwrap();
+}
+
+#[test]
+fn a_slot_costs_at_most_48_bytes() {
+    use core::mem::size_of;
+    // What 1,024 more slots add, so the window's fixed part does not count.
+    let per_slot = |big: usize, small: usize| (big - small) / 1024;
+    let unit = per_slot(size_of::<Window<(), 2048>>(), size_of::<Window<(), 1024>>());
+    assert!(unit <= 48, "{unit} B a slot");
+    // A value is held beside its slot: an `Arc` costs its 8 bytes on top.
+    let arc = per_slot(
+        size_of::<Window<std::sync::Arc<u8>, 2048>>(),
+        size_of::<Window<std::sync::Arc<u8>, 1024>>(),
+    );
+    assert_eq!(arc, unit - size_of::<Option<()>>() + 8);
+}
+
+#[test]
 fn a_ticket_from_another_window_is_not_owner_even_with_the_same_secret() {
     let mut a = Window::<u8, 8>::new(SECRET, CONFIG);
     let mut b = Window::<u8, 8>::new(SECRET, CONFIG);

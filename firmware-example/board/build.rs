@@ -16,7 +16,7 @@
 use std::{env, fs, path::PathBuf};
 
 use tessera_core::{
-    window::{Begin, Fingerprint, Request, Window, WindowConfig},
+    window::{Begin, Fingerprint, Request, Window},
     Key,
 };
 
@@ -38,14 +38,15 @@ const WINDOW: usize = 32;
 const PULSE: u64 = 5;
 /// When the lease-expiry pulse is checked: past its lease.
 const LATE: u64 = T0 + 30;
-/// The boot sync after the mid-session reset.
-const REBOOT: u64 = T0 + 40;
+/// The boot sync after the mid-session reset: past the clock before it
+/// (`LATE` plus the seconds QEMU took), which the retained mark remembers.
+const REBOOT: u64 = T0 + 120;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
-    fs::copy("../memory.x", out.join("memory.x")).expect("copy memory.x");
+    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
-    for input in ["../memory.x", "src/keys.rs", "build.rs"] {
+    for input in ["memory.x", "src/keys.rs", "build.rs"] {
         println!("cargo:rerun-if-changed={input}");
     }
 
@@ -56,8 +57,39 @@ fn main() {
     fs::write(out.join("session.expect"), expect).expect("write expect");
 
     let token = claims_token(&current(), "app-1", T0, T0 + TTL);
-    let probe = format!("/// A valid token.\nconst TOKEN: &str = {token:?};\n/// Its `iat`.\nconst NOW: u64 = {T0};\n");
+    let (public, public_token, local, local_token) = paseto_tokens();
+    let probe = format!(
+        "/// A valid token.\n#[allow(dead_code)]\nconst TOKEN: &str = {token:?};\n/// Its `iat`.\nconst NOW: u64 = {T0};\n\
+         /// A v4.public key and a token it verifies.\n#[allow(dead_code)]\nconst PASETO_PUBLIC: [u8; 32] = {public:?};\n\
+         #[allow(dead_code)]\nconst PASETO_PUBLIC_TOKEN: &str = {public_token:?};\n\
+         /// A v4.local key and a token it decrypts.\n#[allow(dead_code)]\nconst PASETO_LOCAL: [u8; 32] = {local:?};\n\
+         #[allow(dead_code)]\nconst PASETO_LOCAL_TOKEN: &str = {local_token:?};\n"
+    );
     fs::write(out.join("footprint.rs"), probe).expect("write footprint.rs");
+}
+
+/// The PASETO probes' keys and tokens: the same claims as the HS256 probe's,
+/// with RFC 3339 dates.
+fn paseto_tokens() -> ([u8; 32], String, [u8; 32], String) {
+    use tessera_core::paseto::{format_date, LocalKey, Options, SecretKey};
+    let date = |secs| format_date(secs, &mut [0; 20]).expect("date").to_owned();
+    let claims = format!(
+        r#"{{"iss":"{}","sub":"app-1","aud":"{}","iat":"{}","exp":"{}"}}"#,
+        keys::ISSUER,
+        keys::AUDIENCE,
+        date(T0),
+        date(T0 + TTL)
+    );
+    let mut out = [0u8; 1024];
+    let secret = SecretKey::from_seed(b"tessera-demo-paseto-seed-32-byte");
+    let public = secret.public_key().to_bytes();
+    let public_token = secret.sign_json(claims.as_bytes(), &Options::new(), &mut out).expect("sign").to_owned();
+    let local_key = *b"tessera-demo-paseto-local-32-key";
+    let local_token = LocalKey::from_bytes(local_key)
+        .encrypt_json(claims.as_bytes(), b"fixed-demo-nonce-never-reuse-it!", &Options::new(), &mut out)
+        .expect("encrypt")
+        .to_owned();
+    (public, public_token, local_key, local_token)
 }
 
 struct Step {
@@ -133,9 +165,7 @@ struct Shadow(Window<(), WINDOW>);
 
 impl Shadow {
     fn new() -> Self {
-        let (lease, ttl, skew) = keys::WINDOW_TIMES;
-        let config = WindowConfig::new(lease, ttl, skew).expect("window config");
-        Shadow(Window::new(keys::WINDOW_SECRET, config))
+        Shadow(Window::new(keys::WINDOW_SECRET, keys::WINDOW_CONFIG))
     }
 
     fn request<'a>(sub: &'a str, key: &'a str, command: &str, iat: u64) -> Request<'a> {
@@ -321,6 +351,20 @@ fn session() -> Vec<Step> {
     // A reset: RAM and the window are gone; nothing that ran before runs again.
     s.push(step(format!("B{}", "\n".repeat(20)), "boot 200 reset", "reset requested (SYSRESETREQ)"));
     s.push(step(format!("R p02 on {token}"), "p02 503 no_time", "after the reset: no time yet"));
+    // Recorded time tokens replayed first after the reset would set an old
+    // clock and a low restart floor: the mark kept in RAM across the warm
+    // reset refuses them.
+    s.push(step(
+        format!("T {}", time_token(&current(), LATE)),
+        "time 409 time_replayed",
+        "after the reset: the last pre-reset time token, replayed, is refused (retained mark)",
+    ));
+    s.push(step(
+        format!("T {}", time_token(&current(), BOOT)),
+        "time 409 time_replayed",
+        "after the reset: an older time token, replayed, is refused (retained mark)",
+    ));
+    s.push(step(format!("R p02 on {token}"), "p02 503 no_time", "after the reset: still no time"));
     s.push(time(REBOOT, "after the reset: the boot sync sets the restart floor"));
     s.push(step(
         format!("R p02 on {token}"),

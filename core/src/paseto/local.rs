@@ -11,7 +11,7 @@ use chacha20::{
 use serde::Serialize;
 
 use super::{accept, decode, finish, pae, put, serialize, Options, Token};
-use crate::{error::Error, verify::Validation};
+use crate::{error::Error, jws::verify::Validation};
 
 const HEADER: &str = "v4.local.";
 const NONCE: usize = 32;

@@ -1,7 +1,7 @@
 //! PASETO v4 without `alloc`: `v4.local` (feature `paseto-local`) and
 //! `v4.public` (feature `paseto-public`).
 //!
-//! The same policy as JWS: [`Validation`](crate::Validation) decides on `exp`
+//! The same policy as JWS: [`Validation`] decides on `exp`
 //! (required by default), `nbf`, `iss`, `aud` and the length cap; the token is
 //! decoded into the caller's buffer and nothing is parsed before the tag or
 //! signature has matched. Keys are typed by version and purpose ([`LocalKey`],
@@ -11,7 +11,7 @@
 //!
 //! Claims are the strict JSON of the JWS payload (same scanner, duplicated
 //! registered claims refused), except that `exp`, `nbf` and `iat` are RFC 3339
-//! date-time strings. [`Claims`](crate::Claims) holds them as seconds since
+//! date-time strings. [`Claims`] holds them as seconds since
 //! the epoch: `exp` and `nbf` rounded up (exact for an integer clock), `iat`
 //! rounded down.
 //!
@@ -78,11 +78,11 @@ pub use time::format as format_date;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    b64::{self, B64Error},
-    claims::{name_bytes, once, string_member, Audience, Claims},
     error::{Error, Malformed},
-    json::{for_each_member, Scanner},
-    verify::Validation,
+    jws::verify::Validation,
+    token::b64::{self, B64Error},
+    token::claims::{name_bytes, once, string_member, Audience, Claims},
+    token::json::{for_each_member, Scanner},
 };
 
 /// The footer and implicit assertion bound into a token.
@@ -165,8 +165,8 @@ impl<'b> Token<'b> {
 
     /// As [`crate::Verified::deserialize_with`]: escaped strings unescape into `scratch`.
     pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
-        let mut de =
-            crate::de::Deserializer::new(self.payload, scratch).map_err(|_| Error::Claims)?;
+        let mut de = crate::token::de::Deserializer::new(self.payload, scratch)
+            .map_err(|_| Error::Claims)?;
         T::deserialize(&mut de).map_err(|_| Error::Claims)
     }
 }
@@ -266,10 +266,10 @@ fn accept<'b>(
 
 /// Serializes `claims` into `out`, returning the length (as [`crate::Key::sign`]).
 fn serialize<T: Serialize + ?Sized>(claims: &T, out: &mut [u8]) -> Result<usize, Error> {
-    let mut w = crate::ser::Writer::with_text_dates(out);
-    crate::ser::to_writer(claims, &mut w).map_err(|e| match e {
-        crate::ser::SerError::Full => Error::BufferTooSmall,
-        crate::ser::SerError::Unsupported => Error::Claims,
+    let mut w = crate::token::ser::Writer::with_text_dates(out);
+    crate::token::ser::to_writer(claims, &mut w).map_err(|e| match e {
+        crate::token::ser::SerError::Full => Error::BufferTooSmall,
+        crate::token::ser::SerError::Unsupported => Error::Claims,
     })?;
     Ok(w.len())
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{accept, decode, finish, pae, put, serialize, Options, Token};
 use crate::{
     error::{ConfigError, Error},
-    verify::Validation,
+    jws::verify::Validation,
 };
 
 const HEADER: &str = "v4.public.";

@@ -151,7 +151,7 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
 const LAST: u64 = 253_402_300_799;
 
 /// Writes `secs` since the epoch as `YYYY-MM-DDTHH:MM:SSZ` into `out`, for
-/// minting `iat`/`exp`; `None` past year 9999. The inverse of [`parse`]
+/// minting `iat`/`exp`; `None` past year 9999. The inverse of `parse`
 /// (H. Hinnant's `civil_from_days`).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // secs <= LAST bounds every value; indices are constants below 20
 pub fn format(secs: u64, out: &mut [u8; 20]) -> Option<&str> {

@@ -62,17 +62,41 @@
 //! Records live in buckets of [`WAYS`] slots; each `(scope, key)` may use one
 //! of two buckets, both chosen by a keyed 128-bit SipHash-1-3 digest of it (the
 //! keyed PRF Rust's `HashMap` relies on against hash flooding, with 128-bit
-//! output here). The per-window secret keeps attacker-chosen keys from aiming at
-//! one bucket or colliding: a collision among `n` records has probability about
-//! `n²/2¹²⁹`. Two choices keep the buckets evenly loaded, so a window holds well
-//! over 90% of `N` live records before any bucket runs out of room. Every
-//! operation reads two buckets, so it costs the same at any capacity and never
-//! allocates.
+//! output here). The per-window secret keeps attacker-chosen keys from aiming
+//! at one bucket. Two choices keep the buckets evenly loaded, so a window holds
+//! well over 90% of `N` live records before any bucket runs out of room.
+//!
+//! A slot keeps one tag byte (6 bits of the digest, an occupied and an
+//! in-flight bit; a bucket's 8 tags are compared in one 64-bit operation), the
+//! record's end and stamp (what freeing and eviction scan), and, read only on a
+//! tag match, 64 bits of the digest (`key`), the other 64 folded with 64 bits
+//! of the fingerprint (`check`), and the lease end; a bucket's floor is spread
+//! over its slots, 2 bytes each. That is 43 bytes a slot plus the stored value
+//! (`Option<V>`), whatever `N`.
+//!
+//! What the 128 bits buy. A replay needs both `key` and `check` to match: for
+//! another request to be answered with this record's value, its keyed digest
+//! would have to agree in 128 bits (probability `2⁻¹²⁸` per pair, as before
+//! the fold, since the fold is a fixed function of the caller's own request).
+//! `key` alone (64 bits) decides which record a request is compared with: two
+//! different keys agreeing in it (about `n/2⁶⁴` per claim with `n` live
+//! records; keyed, so not aimable) make the second answer `Mismatch`, a
+//! refusal, never a second `Fresh` or someone else's result. Within one key,
+//! two fingerprints that fold to the same 64 bits would share a record;
+//! [`Fingerprint::of`] is SHA-256, so that needs about `2³²` work by the
+//! owner of the key against their own requests, and fingerprints that differ
+//! in one half only never fold together.
+//!
+//! Every operation reads two buckets, so it costs the same at any capacity
+//! and never allocates.
 
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
+mod hash;
 mod model;
 mod one_time;
 
-use siphasher::sip128::{Hasher128, SipHasher13};
+pub use hash::{RecordHash, SipHash13};
 
 #[cfg(any(test, feature = "testing"))]
 pub use model::{Allowed, Checked, Divergence, Model, ModelError};
@@ -244,8 +268,11 @@ pub struct Ticket {
     /// same secret) refuses it.
     window: u32,
     slot: u32,
+    /// The claim's lease end, unique to the claim within its slot.
     lease: u64,
     id: EntryId,
+    /// `Request::keep_until` (0: none), applied when the record completes.
+    keep_until: u64,
 }
 
 /// Why `complete` or `abort` was refused.
@@ -283,82 +310,57 @@ pub trait Store<V> {
     fn abort(&mut self, ticket: Self::Ticket, now: u64) -> Result<(), TicketError>;
 }
 
-/// Keyed 128-bit digest of `(scope, key)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// What identifies a record: `key`, 64 bits of the keyed digest of `(scope,
+/// key)`, finds it; `check`, the other 64 bits folded with the request's
+/// fingerprint, tells a retry (`Replay`, `InFlight`…) from another request
+/// under the same key (`Mismatch`). Together the 128 bits a replay needs to
+/// match are keyed PRF output (see "Layout and cost").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-struct EntryId(u64, u64);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Empty,
-    InFlight,
-    Done,
+struct EntryId {
+    key: u64,
+    check: u64,
 }
 
-/// The part of a record every lookup reads, kept apart so that scanning a
-/// bucket touches two cache lines, not the whole records.
+impl EntryId {
+    /// The slot tag: 6 bits of `key` under the occupied bit.
+    fn tag(self) -> u8 {
+        OCCUPIED | (self.key >> 58) as u8
+    }
+}
+
+/// Tag byte bits: a slot whose tag is 0 holds nothing; an occupied slot's tag
+/// has `OCCUPIED` and, while its record is in flight, `IN_FLIGHT`.
+const OCCUPIED: u8 = 0x80;
+const IN_FLIGHT: u8 = 0x40;
+
+/// The part of a record read only on a tag match, when settling, or when
+/// judging an in-flight record for eviction.
 #[derive(Clone, Copy, Debug)]
-struct Hot {
-    /// The second half of the entry id (the first half is in the record).
-    tag: u64,
-    /// Record end: for an in-flight record, when it ends if abandoned; 0 when
-    /// empty.
-    until: u64,
-}
-
-impl Hot {
-    const EMPTY: Self = Hot { tag: 0, until: 0 };
-
-    fn live(&self, now: u64) -> bool {
-        self.until > now
-    }
-}
-
-/// The rest of a record, read only on a tag match or when evicting.
-#[derive(Clone, Debug)]
-struct Slot<V> {
-    /// The first half of the entry id.
-    id: u64,
-    state: State,
-    fingerprint: Fingerprint,
-    stamp: u64,
-    /// `Request::keep_until`, 0 for none (a record kept until 1970 is no record).
-    keep_until: u64,
-    /// While in flight: when the lease ends.
+struct Cold {
+    key: u64,
+    check: u64,
+    /// When the lease of the slot's latest claim ends; kept after it ends.
+    /// It names the claim in its ticket, so each claim of a slot takes a
+    /// lease end no earlier than the last one, and later than it while that
+    /// claim's ticket may still be held (in flight or abandoned; a completed
+    /// or aborted claim spent its ticket). So no ticket ever matches a later
+    /// claim, even when the clock steps back.
     lease_until: u64,
-    lease: u64,
-    value: Option<V>,
 }
 
-impl<V> Slot<V> {
-    /// Completed, or abandoned by its owner: the key will not run again while
-    /// the record lives, so evicting it needs a floor.
-    fn settled(&self, now: u64) -> bool {
-        match self.state {
-            State::Done => true,
-            State::InFlight => self.lease_until <= now,
-            State::Empty => false,
-        }
-    }
-}
-
-impl<V> Slot<V> {
-    const EMPTY: Self = Slot {
-        id: 0,
-        state: State::Empty,
-        fingerprint: Fingerprint([0; 16]),
-        stamp: 0,
-        keep_until: 0,
+impl Cold {
+    const ZERO: Self = Cold {
+        key: 0,
+        check: 0,
         lease_until: 0,
-        lease: 0,
-        value: None,
     };
 }
 
 /// Refuses stamps below `below` until `until`: what an evicted record leaves
 /// behind in its bucket. It needs to last only as long as the record would
 /// have lived, since after that a retry would be `Fresh` anyway.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Floor {
     below: u64,
     until: u64,
@@ -381,6 +383,27 @@ impl Floor {
             self.until = self.until.max(until);
         } else {
             *self = Floor { below, until };
+        }
+    }
+
+    fn to_bytes(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        let (below, until) = out.split_at_mut(8);
+        below.copy_from_slice(&self.below.to_le_bytes());
+        until.copy_from_slice(&self.until.to_le_bytes());
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Self {
+        let word = |at: usize| {
+            bytes
+                .get(at..at.saturating_add(8))
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        Floor {
+            below: word(0),
+            until: word(8),
         }
     }
 }
@@ -410,22 +433,32 @@ fn next_window_id() -> u32 {
 /// mutex on firmware; [`Window::UNSTARTED`] plus [`Window::start`] keeps that
 /// `static` in `.bss` with the secret read at run time. See the [module
 /// docs](self) for the guarantee.
-pub struct Window<V, const N: usize> {
+pub struct Window<V, const N: usize, H = SipHash13> {
     secret: [u8; 16],
     config: WindowConfig,
     /// This window's identity in its tickets; 0 until the first claim.
     window: u32,
-    next_lease: u64,
     /// Stamps below this are refused for keys without a record: set after a
     /// restart, so nothing that ran before it runs again.
     restart_below: u64,
-    hot: [Hot; N],
-    /// Per bucket, kept at the bucket's first slot (the others stay unused).
-    floors: [Floor; N],
-    slots: [Slot<V>; N],
+    /// Bucket 0's floor (with fewer than `WAYS` records there are not
+    /// enough slots to carry it).
+    floor0: Floor,
+    /// The floors of buckets 1.., 16 bytes each, carried 2 bytes a slot by
+    /// the bucket's first `WAYS` slots.
+    floor_bytes: [[u8; 2]; N],
+    /// One tag byte a slot, compared a bucket (8 bytes) at a time.
+    tags: [u8; N],
+    /// Record end: for an in-flight record, when it ends if abandoned; 0
+    /// when the slot is free.
+    until: [u64; N],
+    stamp: [u64; N],
+    cold: [Cold; N],
+    values: [Option<V>; N],
+    hash: core::marker::PhantomData<H>,
 }
 
-impl<V: Clone, const N: usize> Window<V, N> {
+impl<V: Clone, const N: usize, H: RecordHash> Window<V, N, H> {
     /// A window with no secret and no configuration yet: all zero bytes, so a
     /// `static` of it sits in `.bss` (no flash image, nothing copied at
     /// boot). It answers [`Begin::Full`] until [`Window::start`].
@@ -437,11 +470,15 @@ impl<V: Clone, const N: usize> Window<V, N> {
             max_skew: 0,
         },
         window: 0,
-        next_lease: 0,
         restart_below: 0,
-        hot: [Hot::EMPTY; N],
-        floors: [Floor::NONE; N],
-        slots: [const { Slot::EMPTY }; N],
+        floor0: Floor::NONE,
+        floor_bytes: [[0; 2]; N],
+        tags: [0; N],
+        until: [0; N],
+        stamp: [0; N],
+        cold: [Cold::ZERO; N],
+        values: [const { None }; N],
+        hash: core::marker::PhantomData,
     };
 
     /// An empty window. `secret` must be random and private: it keeps
@@ -456,14 +493,20 @@ impl<V: Clone, const N: usize> Window<V, N> {
 
     /// Starts a window (typically a `static` [`Window::UNSTARTED`]) with its
     /// secret, read at run time, and configuration. Forgets every record and
-    /// floor, in place (no window-sized temporary on the stack).
+    /// floor, in place (no window-sized temporary on the stack), and takes a
+    /// new identity, so tickets from before refuse to settle.
     pub fn start(&mut self, secret: [u8; 16], config: WindowConfig) {
         self.secret = secret;
         self.config = config;
-        self.hot.fill(Hot::EMPTY);
-        self.floors.fill(Floor::NONE);
-        for slot in &mut self.slots {
-            *slot = Slot::EMPTY;
+        self.window = 0;
+        self.floor0 = Floor::NONE;
+        self.floor_bytes.fill([0; 2]);
+        self.tags.fill(0);
+        self.until.fill(0);
+        self.stamp.fill(0);
+        self.cold.fill(Cold::ZERO);
+        for value in &mut self.values {
+            *value = None;
         }
     }
 
@@ -484,84 +527,120 @@ impl<V: Clone, const N: usize> Window<V, N> {
     /// Records currently live (in flight or completed and unexpired). O(N): for
     /// metrics and tests, not the hot path.
     pub fn live(&self, now: u64) -> usize {
-        self.hot.iter().filter(|h| h.live(now)).count()
+        self.until.iter().filter(|&&u| u > now).count()
     }
 
-    fn id(&self, scope: &[u8], key: &[u8]) -> EntryId {
-        use core::hash::Hasher;
-        let mut h = SipHasher13::new_with_key(&self.secret);
-        let prefix = (scope.len() as u64).to_le_bytes();
-        // One `write` of a contiguous copy is much cheaper than three small
-        // ones (the hasher buffers partial words); long inputs take three.
-        let mut joined = [0u8; 128];
-        let total = prefix
-            .len()
-            .saturating_add(scope.len())
-            .saturating_add(key.len());
-        match joined.get_mut(..total) {
-            Some(dst) => {
-                let (p, rest) = dst.split_at_mut(prefix.len());
-                let (s, k) = rest.split_at_mut(scope.len());
-                p.copy_from_slice(&prefix);
-                s.copy_from_slice(scope);
-                k.copy_from_slice(key);
-                h.write(dst);
-            }
-            None => {
-                h.write(&prefix);
-                h.write(scope);
-                h.write(key);
-            }
+    fn id(&self, scope: &[u8], key: &[u8], fingerprint: &Fingerprint) -> EntryId {
+        let (h1, h2) = H::digest(&self.secret, scope, key);
+        let (lo, hi) = fingerprint.0.split_at(8);
+        let half = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
+        EntryId {
+            key: h1,
+            // Odd multiplier: a bijection of `hi`, so two fingerprints that
+            // differ in one half only never fold to the same 64 bits.
+            check: h2 ^ half(lo) ^ half(hi).wrapping_mul(0x9e37_79b9_7f4a_7c15),
         }
-        let d = h.finish128();
-        EntryId(d.h1, d.h2)
     }
 
-    /// The two candidate buckets of `id` (the same one twice when there is only
-    /// one). Two choices keep buckets evenly loaded, so a window fills to well
-    /// over 90% before any bucket runs out of room. Buckets hold `WAYS` slots,
-    /// the last one also the remainder, so every bucket holds at least
-    /// `min(N, WAYS)`.
-    fn buckets(id: EntryId) -> [core::ops::Range<usize>; 2] {
-        let count = (N / WAYS).max(1) as u64;
-        let range = |h: u64| {
-            let bucket = h.checked_rem(count).unwrap_or(0);
-            let start = (bucket as usize).saturating_mul(WAYS);
-            let last = bucket.saturating_add(1) == count;
-            start..if last { N } else { start.saturating_add(WAYS) }
+    /// The two candidate buckets of `id` (an empty second one when there is
+    /// only one). Two choices keep buckets evenly loaded, so a window fills
+    /// to well over 90% before any bucket runs out of room. Buckets hold
+    /// `WAYS` slots, the last one also the remainder, so every bucket holds
+    /// at least `min(N, WAYS)`. Both come from `key` alone: a retry with
+    /// another fingerprint must look where the record is.
+    fn buckets(id: EntryId) -> [Bucket; 2] {
+        let count = (N / WAYS).max(1);
+        // 32 bits of the digest each, reduced in `usize`: on a 32-bit MCU
+        // that is a multiply by the constant's inverse, not a 64-bit division
+        // routine.
+        let bucket = |h: u32| {
+            let index = (h as usize).checked_rem(count).unwrap_or(0);
+            let start = index.saturating_mul(WAYS);
+            let last = index.saturating_add(1) == count;
+            Bucket {
+                index,
+                slots: start..if last { N } else { start.saturating_add(WAYS) },
+            }
         };
-        [range(id.0), range(id.0.rotate_left(32) ^ id.1)]
+        let first = bucket(id.key as u32);
+        let mut second = bucket((id.key >> 32) as u32);
+        if second.index == first.index {
+            second.slots = 0..0;
+        }
+        [first, second]
     }
 
-    /// Where the record of `id` is (live or not), with the free slots per
-    /// candidate bucket (count, first), or the answer for a live record.
-    fn find(&self, id: EntryId, buckets: [&core::ops::Range<usize>; 2], now: u64) -> Found {
+    /// The live record of `id`, or the slot of its expired one.
+    fn find(&self, id: EntryId, buckets: &[Bucket; 2], now: u64) -> Found {
+        let tag = id.tag();
         let mut own = None;
-        let mut free = [(0usize, None::<usize>); 2];
-        for (range, free) in buckets.into_iter().zip(free.iter_mut()) {
-            let hot = self.hot.get(range.clone()).unwrap_or_default();
-            for (i, h) in (range.start..).zip(hot) {
-                if h.tag == id.1 && self.slots.get(i).is_some_and(|s| s.id == id.0) {
-                    if h.live(now) {
-                        return Found::Live(i);
+        for bucket in buckets {
+            let tags = self.tags.get(bucket.slots.clone()).unwrap_or_default();
+            for (chunk, base) in tags.chunks(WAYS).zip((bucket.slots.start..).step_by(WAYS)) {
+                let mut hits = matching(chunk, tag);
+                while hits != 0 {
+                    let i = base.saturating_add((hits.trailing_zeros() / 8) as usize);
+                    hits &= hits.wrapping_sub(1);
+                    if self.cold.get(i).is_some_and(|c| c.key == id.key) {
+                        if self.until.get(i).is_some_and(|&u| u > now) {
+                            return Found::Live(i);
+                        }
+                        own = Some(i);
                     }
-                    own = Some(i);
-                } else if !h.live(now) {
-                    free.0 = free.0.saturating_add(1);
-                    free.1.get_or_insert(i);
                 }
             }
         }
-        Found::Absent { own, free }
+        Found::Absent(own)
+    }
+
+    /// A free slot, in the candidate bucket with more of them.
+    fn free(&self, buckets: &[Bucket; 2], now: u64) -> Option<usize> {
+        let [a, b] = buckets.each_ref().map(|bucket| {
+            let until = self.until.get(bucket.slots.clone()).unwrap_or_default();
+            let mut count = 0usize;
+            let mut first = None;
+            for (i, u) in (bucket.slots.start..).zip(until) {
+                if *u <= now {
+                    count = count.saturating_add(1);
+                    first.get_or_insert(i);
+                }
+            }
+            (count, first)
+        });
+        if b.0 > a.0 {
+            b.1
+        } else {
+            a.1.or(b.1)
+        }
+    }
+
+    fn floor(&self, bucket: usize) -> Floor {
+        if bucket == 0 {
+            return self.floor0;
+        }
+        let start = bucket.saturating_mul(WAYS);
+        self.floor_bytes
+            .get(start..start.saturating_add(WAYS))
+            .map_or(Floor::NONE, |b| Floor::from_bytes(b.as_flattened()))
+    }
+
+    fn set_floor(&mut self, bucket: usize, floor: Floor) {
+        if bucket == 0 {
+            self.floor0 = floor;
+            return;
+        }
+        let start = bucket.saturating_mul(WAYS);
+        if let Some(b) = self.floor_bytes.get_mut(start..start.saturating_add(WAYS)) {
+            b.as_flattened_mut().copy_from_slice(&floor.to_bytes());
+        }
     }
 
     /// Whether a live record of `(scope, key)` is held: lets the model tell
     /// which records an eviction removed.
     #[cfg(any(test, feature = "testing"))]
     pub fn holds(&self, scope: &[u8], key: &[u8], now: u64) -> bool {
-        let id = self.id(scope, key);
-        let [first, second] = Self::buckets(id);
-        matches!(self.find(id, [&first, &second], now), Found::Live(_))
+        let id = self.id(scope, key, &Fingerprint::default());
+        matches!(self.find(id, &Self::buckets(id), now), Found::Live(_))
     }
 
     /// When a [`Begin::Full`] answer for `(scope, key)` may change: the
@@ -569,14 +648,14 @@ impl<V: Clone, const N: usize> Window<V, N> {
     /// one of them has room). For a `Retry-After`, not a promise: the record
     /// that ends first may be replaced by another claim.
     pub fn retry_at(&self, scope: &[u8], key: &[u8], now: u64) -> Option<u64> {
-        let [first, second] = Self::buckets(self.id(scope, key));
+        let id = self.id(scope, key, &Fingerprint::default());
         let mut earliest = None::<u64>;
-        for range in [first, second] {
-            for h in self.hot.get(range).unwrap_or_default() {
-                if !h.live(now) {
+        for bucket in Self::buckets(id) {
+            for &until in self.until.get(bucket.slots).unwrap_or_default() {
+                if until <= now {
                     return None;
                 }
-                earliest = Some(earliest.map_or(h.until, |e| e.min(h.until)));
+                earliest = Some(earliest.map_or(until, |e| e.min(until)));
             }
         }
         earliest
@@ -591,156 +670,200 @@ impl<V: Clone, const N: usize> Window<V, N> {
         if req.stamp > now.saturating_add(self.config.max_skew) {
             return Begin::Stale;
         }
-        let id = self.id(req.scope, req.key);
-        let [first, second] = Self::buckets(id);
-        let second = if second == first { 0..0 } else { second };
-        let buckets = [&first, &second];
-        let (own, free) = match self.find(id, buckets, now) {
-            Found::Live(i) => return self.answer(i, req, now),
-            Found::Absent { own, free } => (own, free),
+        let id = self.id(req.scope, req.key, &req.fingerprint);
+        let buckets = Self::buckets(id);
+        let own = match self.find(id, &buckets, now) {
+            Found::Live(i) => return self.answer(i, id, now),
+            Found::Absent(own) => own,
         };
         let floored = buckets
             .iter()
-            .filter(|r| !r.is_empty())
-            .filter_map(|r| self.floors.get(r.start))
-            .any(|f| f.refuses(req.stamp, now));
+            .filter(|b| !b.slots.is_empty())
+            .any(|b| self.floor(b.index).refuses(req.stamp, now));
         if floored || req.stamp < self.restart_below {
             return Begin::Stale;
         }
-        let [(free0, at0), (free1, at1)] = free;
-        let at = match own.or(if free1 > free0 { at1 } else { at0.or(at1) }) {
-            Some(i) => i,
-            None => match self.evict(buckets, req.stamp, now) {
-                Some(i) => i,
-                None => return Begin::Full,
-            },
+        let Some(at) = own
+            .or_else(|| self.free(&buckets, now))
+            .or_else(|| self.evict(&buckets, req.stamp, now))
+        else {
+            return Begin::Full;
         };
+        let (Some(cold), Some(&tag)) = (self.cold.get_mut(at), self.tags.get(at)) else {
+            return Begin::Full;
+        };
+        // Later than the slot's last claim while its ticket may be held (see
+        // `Cold::lease_until`); only a clock that stepped back makes this
+        // longer than `lease`. On overflow the slot is full.
+        let unspent = u64::from(tag & IN_FLIGHT != 0);
+        let Some(lease_until) = now
+            .checked_add(self.config.lease)
+            .zip(cold.lease_until.checked_add(unspent))
+            .map(|(a, b)| a.max(b))
+        else {
+            return Begin::Full;
+        };
+        *cold = Cold {
+            key: id.key,
+            check: id.check,
+            lease_until,
+        };
+        let keep_until = req.keep_until.unwrap_or(0);
+        let until = record_end(keep_until, lease_until, self.config.ttl);
+        for (field, value) in [(&mut self.until, until), (&mut self.stamp, req.stamp)] {
+            if let Some(f) = field.get_mut(at) {
+                *f = value;
+            }
+        }
+        if let Some(t) = self.tags.get_mut(at) {
+            *t = id.tag() | IN_FLIGHT;
+        }
+        if let Some(v) = self.values.get_mut(at) {
+            *v = None;
+        }
         if self.window == 0 {
             self.window = next_window_id();
         }
-        let lease = self.next_lease;
-        self.next_lease = lease.wrapping_add(1);
-        let lease_until = now.saturating_add(self.config.lease);
-        let keep_until = req.keep_until.unwrap_or(0);
-        let (Some(h), Some(slot)) = (self.hot.get_mut(at), self.slots.get_mut(at)) else {
-            return Begin::Full;
-        };
-        *h = Hot {
-            tag: id.1,
-            until: record_end(keep_until, lease_until, self.config.ttl),
-        };
-        *slot = Slot {
-            id: id.0,
-            state: State::InFlight,
-            fingerprint: req.fingerprint,
-            stamp: req.stamp,
-            keep_until,
-            lease_until,
-            lease,
-            value: None,
-        };
         Begin::Fresh(Ticket {
             window: self.window,
             slot: at as u32,
-            lease,
+            lease: lease_until,
             id,
+            keep_until,
         })
     }
 
     /// The answer from the live record in slot `i`.
-    fn answer(&self, i: usize, req: &Request<'_>, now: u64) -> Begin<V> {
-        let Some(slot) = self.slots.get(i) else {
+    fn answer(&self, i: usize, id: EntryId, now: u64) -> Begin<V> {
+        let (Some(cold), Some(&tag)) = (self.cold.get(i), self.tags.get(i)) else {
             return Begin::Full;
         };
-        if slot.fingerprint != req.fingerprint {
+        if cold.check != id.check {
             return Begin::Mismatch;
         }
-        match (slot.state, &slot.value) {
-            (State::Done, Some(v)) => Begin::Replay(v.clone()),
-            _ if slot.lease_until <= now => Begin::Abandoned,
-            _ => Begin::InFlight,
+        if tag & IN_FLIGHT == 0 {
+            if let Some(Some(v)) = self.values.get(i) {
+                return Begin::Replay(v.clone());
+            }
+        }
+        if cold.lease_until <= now {
+            Begin::Abandoned
+        } else {
+            Begin::InFlight
         }
     }
 
     /// Both buckets are full of live records: frees the slot of the settled
     /// record with the oldest stamp, if that stamp is older than `stamp` (so the
     /// request stays admissible), and raises its bucket's floor over it.
-    fn evict(
-        &mut self,
-        buckets: [&core::ops::Range<usize>; 2],
-        stamp: u64,
-        now: u64,
-    ) -> Option<usize> {
-        let (bucket, i, victim) = buckets
-            .iter()
-            .filter_map(|r| self.slots.get((*r).clone()).map(|s| (r.start, s)))
-            .flat_map(|(start, slots)| (start..).zip(slots).map(move |(i, s)| (start, i, s)))
-            .filter(|(_, _, s)| s.settled(now))
-            .min_by_key(|(_, _, s)| s.stamp)
-            .map(|(b, i, s)| (b, i, s.stamp))?;
-        if victim >= stamp {
+    fn evict(&mut self, buckets: &[Bucket; 2], stamp: u64, now: u64) -> Option<usize> {
+        let mut victim = None::<(usize, usize, u64)>;
+        for bucket in buckets {
+            let range = bucket.slots.clone();
+            let tags = self.tags.get(range.clone()).unwrap_or_default();
+            let stamps = self.stamp.get(range.clone()).unwrap_or_default();
+            for ((i, tag), &s) in range.zip(tags).zip(stamps) {
+                let settled =
+                    tag & IN_FLIGHT == 0 || self.cold.get(i).is_some_and(|c| c.lease_until <= now);
+                if settled && victim.is_none_or(|(_, _, v)| s < v) {
+                    victim = Some((bucket.index, i, s));
+                }
+            }
+        }
+        let (bucket, i, oldest) = victim?;
+        if oldest >= stamp {
             return None;
         }
-        let until = self.hot.get(i)?.until;
-        self.floors.get_mut(bucket)?.raise(victim, until, now);
+        let mut floor = self.floor(bucket);
+        floor.raise(oldest, *self.until.get(i)?, now);
+        self.set_floor(bucket, floor);
         Some(i)
     }
 
-    /// The owned, still-leased record of `ticket`.
-    fn owned(
-        &mut self,
-        ticket: &Ticket,
-        now: u64,
-    ) -> Result<(&mut Hot, &mut Slot<V>), TicketError> {
+    /// The slot of `ticket`'s record, if the ticket still owns it and its
+    /// lease runs.
+    fn owned(&self, ticket: &Ticket, now: u64) -> Result<usize, TicketError> {
         let i = ticket.slot as usize;
-        let (Some(h), Some(slot)) = (self.hot.get_mut(i), self.slots.get_mut(i)) else {
+        let (Some(cold), Some(&tag)) = (self.cold.get(i), self.tags.get(i)) else {
             return Err(TicketError::NotOwner);
         };
         if ticket.window != self.window
-            || slot.state != State::InFlight
-            || slot.id != ticket.id.0
-            || h.tag != ticket.id.1
-            || slot.lease != ticket.lease
+            || tag & IN_FLIGHT == 0
+            || cold.key != ticket.id.key
+            || cold.check != ticket.id.check
+            || cold.lease_until != ticket.lease
         {
             return Err(TicketError::NotOwner);
         }
-        if slot.lease_until <= now {
+        if cold.lease_until <= now {
             return Err(TicketError::LeaseExpired);
         }
-        Ok((h, slot))
+        Ok(i)
     }
 
     /// Stores the result; retries with the same fingerprint get it as `Replay`
     /// until `keep_until`, or `now + ttl`.
     pub fn complete(&mut self, ticket: Ticket, value: V, now: u64) -> Result<(), TicketError> {
-        let ttl = self.config.ttl;
-        let (h, slot) = self.owned(&ticket, now)?;
-        h.until = record_end(slot.keep_until, now, ttl);
-        slot.state = State::Done;
-        slot.value = Some(value);
+        let i = self.owned(&ticket, now)?;
+        let end = record_end(ticket.keep_until, now, self.config.ttl);
+        let (Some(until), Some(tag), Some(slot)) = (
+            self.until.get_mut(i),
+            self.tags.get_mut(i),
+            self.values.get_mut(i),
+        ) else {
+            return Err(TicketError::NotOwner);
+        };
+        *until = end;
+        *tag &= !IN_FLIGHT;
+        *slot = Some(value);
         Ok(())
     }
 
     /// Releases the key so that a retry runs again.
     pub fn abort(&mut self, ticket: Ticket, now: u64) -> Result<(), TicketError> {
-        let (h, slot) = self.owned(&ticket, now)?;
-        *h = Hot::EMPTY;
-        slot.state = State::Empty;
-        slot.value = None;
+        let i = self.owned(&ticket, now)?;
+        let (Some(until), Some(tag), Some(slot)) = (
+            self.until.get_mut(i),
+            self.tags.get_mut(i),
+            self.values.get_mut(i),
+        ) else {
+            return Err(TicketError::NotOwner);
+        };
+        *until = 0;
+        *tag = 0;
+        *slot = None;
         Ok(())
     }
+}
+
+/// A candidate bucket: its number and its slots.
+struct Bucket {
+    index: usize,
+    slots: core::ops::Range<usize>,
 }
 
 /// What [`Window::find`] saw.
 enum Found {
     /// A live record in this slot.
     Live(usize),
-    /// No live record: the slot of an expired one, and per bucket the free
-    /// slots (count, first).
-    Absent {
-        own: Option<usize>,
-        free: [(usize, Option<usize>); 2],
-    },
+    /// No live record; the slot of an expired one, if any.
+    Absent(Option<usize>),
+}
+
+/// The slots of `chunk` (up to 8 tag bytes) whose tag is `tag`, ignoring the
+/// in-flight bit: the high bit of each matching byte set (SWAR: one 64-bit
+/// compare for a bucket, exact, no false positives).
+fn matching(chunk: &[u8], tag: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const BYTES: u64 = 0x0101_0101_0101_0101;
+    let mut word = [0u8; 8];
+    if let Some(w) = word.get_mut(..chunk.len()) {
+        w.copy_from_slice(chunk);
+    }
+    let x = (u64::from_le_bytes(word) & !(u64::from(IN_FLIGHT).wrapping_mul(BYTES)))
+        ^ u64::from(tag).wrapping_mul(BYTES);
+    let t = (x & LOW7).wrapping_add(LOW7);
+    !(t | x | LOW7)
 }
 
 /// When a record settled at `settled` ends: `keep_until` if set (but never
@@ -752,7 +875,7 @@ fn record_end(keep_until: u64, settled: u64, ttl: u64) -> u64 {
     }
 }
 
-impl<V: Clone, const N: usize> Store<V> for Window<V, N> {
+impl<V: Clone, const N: usize, H: RecordHash> Store<V> for Window<V, N, H> {
     type Ticket = Ticket;
 
     fn begin(&mut self, req: &Request<'_>, now: u64) -> Begin<V> {

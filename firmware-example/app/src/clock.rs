@@ -13,6 +13,28 @@ pub trait Monotonic {
     fn millis(&mut self) -> u64;
 }
 
+/// Keeps the clock's high-water mark where a reset does not erase it: RAM
+/// that a warm reset leaves alone, a backup register, flash. With it the
+/// endpoint refuses, after a reset, every time token not newer than the
+/// clock read before it (see [`crate::endpoint`]).
+pub trait Persist {
+    /// The mark stored before the reset, if one survived it intact.
+    fn load(&mut self) -> Option<u64>;
+    /// Stores a new, higher mark (Unix seconds).
+    fn store(&mut self, secs: u64);
+}
+
+/// Nothing survives a reset: the endpoint's default.
+pub struct Volatile;
+
+impl Persist for Volatile {
+    fn load(&mut self) -> Option<u64> {
+        None
+    }
+
+    fn store(&mut self, _: u64) {}
+}
+
 /// Why a time sync was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

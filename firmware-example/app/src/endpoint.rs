@@ -7,18 +7,27 @@
 //! then sets the window's restart floor to `t_boot + max_skew`: every key
 //! without a record whose stamp (`iat`) is not newer than that is `410 stale`.
 //! Anything that ran before the reset was accepted at a device time `≤ t_boot`
-//! (the clock never goes back, and time tokens are signed by the gateway), so
-//! its stamp was at most `t_boot + max_skew`: it cannot run again.
+//! with a stamp at most `max_skew` ahead of it, so it cannot run again —
+//! provided `t_boot` is not older than the clock before the reset.
 //!
-//! Chosen over a high-water mark persisted in flash because it needs no flash
-//! writes (no wear, no torn writes, no erase while serving). Its costs: tokens
+//! That proviso is what [`Persist`] is for. The first time token after boot
+//! cannot be checked against a clock (there is none yet), so a recorded older
+//! one, replayed first, would set an old time and a low floor, and requests
+//! that ran before the reset would run again once the clock caught up with
+//! their stamps. With a [`Persist`] ([`Endpoint::persisting`]) the endpoint
+//! stores its clock's high-water mark before every claim and time sync, and
+//! after a reset refuses every time token not newer than it (`409
+//! time_replayed`), so `t_boot` is newer than anything that ran before. The
+//! boards keep the mark in RAM that a warm reset (watchdog, `SYSRESETREQ`,
+//! lockup) leaves alone; a power loss or brown-out erases it, and then the
+//! gap above is open until a mark in flash (or a boot nonce that the time
+//! token must echo) closes it. See README.md.
+//!
+//! Chosen over a high-water mark of stamps in flash because it needs no flash
+//! writes (no wear, no torn writes, no erase while serving). Its cost: tokens
 //! minted before `t_boot + max_skew` are refused after a reset even if they
 //! never ran (the caller mints a new one), so for `max_skew` seconds after the
-//! boot sync nothing is accepted; and it trusts the first time token after boot
-//! to be current: one recorded earlier and replayed as the first sync after a
-//! reset sets an old time, under which tokens newer than it that ran before the
-//! reset would run again. A persisted high-water mark (or a boot nonce the time
-//! token must echo) closes that; see README.md.
+//! boot sync nothing is accepted.
 use core::cell::RefCell;
 
 use critical_section::Mutex;
@@ -29,7 +38,7 @@ use tessera_core::{
 };
 
 use crate::{
-    clock::{Monotonic, SyncError, SyncedClock},
+    clock::{Monotonic, Persist, SyncError, SyncedClock, Volatile},
     frame::{Command, Frame, FrameError},
     reply::{Answer, Level},
 };
@@ -56,15 +65,20 @@ pub struct Policy<'a> {
     pub time: Validation<'a>,
 }
 
-/// The endpoint's state: key ring, policy, window, pin and clock.
-pub struct Endpoint<'a, P, M, const K: usize, const N: usize> {
+/// The endpoint's state: key ring, policy, window, pin, clock, and where the
+/// clock's high-water mark survives a reset (`S`, nowhere by default).
+pub struct Endpoint<'a, P, M, const K: usize, const N: usize, S = Volatile> {
     ring: &'a KeyRing<K>,
     policy: Policy<'a>,
     window: &'a SharedWindow<N>,
     pin: P,
     clock: SyncedClock<M>,
-    /// `iat` of the last time token accepted: an equal or older one is a replay.
+    /// `iat` of the last time token accepted, or the mark restored after a
+    /// reset: an equal or older time token is a replay.
     last_time: Option<u64>,
+    persist: S,
+    /// The highest clock reading stored in `persist`.
+    mark: u64,
     actuations: u32,
     pulse: Option<Pulse>,
     buf: [u8; DECODE_BUF],
@@ -96,9 +110,46 @@ where
             pin,
             clock: SyncedClock::new(mono),
             last_time: None,
+            persist: Volatile,
+            mark: 0,
             actuations: 0,
             pulse: None,
             buf: [0; DECODE_BUF],
+        }
+    }
+}
+
+impl<'a, P, M, const K: usize, const N: usize, S> Endpoint<'a, P, M, K, N, S>
+where
+    P: StatefulOutputPin,
+    M: Monotonic,
+    S: Persist,
+{
+    /// Keeps the clock's high-water mark in `persist`, and takes the mark
+    /// stored there before a reset as the time a time token must be newer
+    /// than. Call it before the first frame.
+    pub fn persisting<T: Persist>(self, mut persist: T) -> Endpoint<'a, P, M, K, N, T> {
+        let mark = persist.load();
+        Endpoint {
+            ring: self.ring,
+            policy: self.policy,
+            window: self.window,
+            pin: self.pin,
+            clock: self.clock,
+            last_time: self.last_time.max(mark),
+            persist,
+            mark: mark.unwrap_or(0),
+            actuations: self.actuations,
+            pulse: self.pulse,
+            buf: self.buf,
+        }
+    }
+
+    /// Stores the clock reading `now` as the mark if it is higher.
+    fn remember(&mut self, now: u64) {
+        if now > self.mark {
+            self.mark = now;
+            self.persist.store(now);
         }
     }
 
@@ -138,7 +189,8 @@ where
 
     /// Sets the clock from a time token: verified with the ring under the time
     /// policy (its `exp` against the clock once the clock is known), newer than
-    /// the last one, never behind the clock. The first sets the restart floor.
+    /// the last one (or the restored mark), never behind the clock. The first
+    /// after boot sets the restart floor.
     fn sync(&mut self, token: &str) -> Answer {
         let now = self.clock.now();
         let iat = match self.ring.verify(token, &self.policy.time, now.unwrap_or(0), &mut self.buf) {
@@ -155,7 +207,9 @@ where
         if let Err(SyncError::Backwards) = self.clock.sync(iat) {
             return Answer::ClockBackwards;
         }
-        if self.last_time.replace(iat).is_none() {
+        self.last_time = Some(iat);
+        self.remember(iat);
+        if now.is_none() {
             critical_section::with(|cs| {
                 let mut window = self.window.borrow_ref_mut(cs);
                 let floor = iat.saturating_add(window.config().max_skew());
@@ -184,6 +238,8 @@ where
         let Some(now) = self.clock.now() else {
             return Answer::NoTime;
         };
+        // Before any claim: a reset right after the pin moves still finds it.
+        self.remember(now);
         let begin = match self.verify_and_claim(key, command, token, now) {
             Ok(begin) => begin,
             Err(e) => return Answer::Token(e),

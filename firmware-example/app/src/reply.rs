@@ -7,13 +7,19 @@
 use crate::frame::FrameError;
 
 /// The pin's electrical level, as the answer reports it.
+///
+/// Discriminants from 1: the window stores an `Option<Level>` per slot, and
+/// with 0 left free its `None` is a zero byte, so an unstarted window is all
+/// zeros and its `static` sits in `.bss` (no flash image). `ci.sh` checks the
+/// section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
 pub enum Level {
     /// Pin low: relay open.
-    Off,
+    Off = 1,
     /// Pin high: relay closed.
-    On,
+    On = 2,
 }
 
 impl Level {

@@ -3,7 +3,12 @@
 use embedded_hal::digital::StatefulOutputPin;
 use embedded_hal_nb::serial::{Read, Write};
 
-use crate::{clock::Monotonic, frame::LineBuffer, reply::Answer, Endpoint};
+use crate::{
+    clock::{Monotonic, Persist, Volatile},
+    frame::LineBuffer,
+    reply::Answer,
+    Endpoint,
+};
 
 /// Longest frame, in bytes, newline excluded.
 pub const MAX_LINE: usize = 512;
@@ -20,18 +25,19 @@ pub enum Control {
 }
 
 /// An endpoint bound to a line buffer.
-pub struct Session<'a, P, M, const K: usize, const N: usize> {
+pub struct Session<'a, P, M, const K: usize, const N: usize, R = Volatile> {
     lines: LineBuffer<MAX_LINE>,
-    endpoint: Endpoint<'a, P, M, K, N>,
+    endpoint: Endpoint<'a, P, M, K, N, R>,
 }
 
-impl<'a, P, M, const K: usize, const N: usize> Session<'a, P, M, K, N>
+impl<'a, P, M, const K: usize, const N: usize, R> Session<'a, P, M, K, N, R>
 where
     P: StatefulOutputPin,
     M: Monotonic,
+    R: Persist,
 {
     /// A session with an empty line buffer.
-    pub fn new(endpoint: Endpoint<'a, P, M, K, N>) -> Self {
+    pub fn new(endpoint: Endpoint<'a, P, M, K, N, R>) -> Self {
         Session { lines: LineBuffer::new(), endpoint }
     }
 

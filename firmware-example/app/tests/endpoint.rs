@@ -9,8 +9,10 @@ use embedded_hal_mock::eh1::digital::{Mock as Pin, State, Transaction as PinTx};
 use embedded_hal_mock::eh1::serial::{Mock as Serial, Transaction as SerialTx};
 use embedded_hal_mock::eh1::MockError;
 use tessera_app::{
-    clock::Monotonic, endpoint::PULSE_SECS, frame::FrameError, Answer, Control, Endpoint, Level, Policy, Session,
-    SharedWindow,
+    clock::{Monotonic, Persist},
+    endpoint::PULSE_SECS,
+    frame::FrameError,
+    Answer, Control, Endpoint, Level, Policy, Session, SharedWindow,
 };
 use tessera_core::{
     window::{Begin, Fingerprint, Request, Window, WindowConfig},
@@ -87,7 +89,7 @@ fn with_endpoint<const N: usize>(
     mock.done();
 }
 
-fn ask<const N: usize>(endpoint: &mut TestEndpoint<'_, N>, line: &str) -> Answer {
+fn ask<const N: usize, S: Persist>(endpoint: &mut Endpoint<'_, Pin, Millis<'_>, 1, N, S>, line: &str) -> Answer {
     endpoint.handle(Ok(line.as_bytes())).1
 }
 
@@ -274,6 +276,55 @@ fn nothing_that_ran_before_a_restart_runs_after_it() {
     assert_eq!(ask(&mut e, &format!("R k3 on {fresh}")), Answer::Stale);
     ms.set(2_000);
     assert_eq!(ask(&mut e, &format!("R k3 on {fresh}")), Answer::Done(Level::On));
+    mock.done();
+}
+
+/// A mark kept across the test's resets, as RAM that a warm reset leaves alone.
+struct Retained<'a>(&'a Cell<Option<u64>>);
+
+impl Persist for Retained<'_> {
+    fn load(&mut self) -> Option<u64> {
+        self.0.get()
+    }
+
+    fn store(&mut self, secs: u64) {
+        self.0.set(Some(secs));
+    }
+}
+
+#[test]
+fn an_older_time_token_replayed_first_after_a_reset_is_refused() {
+    let kept = Cell::new(None);
+    let ring = ring();
+    // Before the reset: the clock reaches T0 + 50 and k1 runs with a stamp
+    // T0 + 75 (within the 30 s skew). A time token minted at T0 + 20 was
+    // withheld by an attacker on the link.
+    let withheld = time_token(T0 + 20);
+    let ran = valid("app-1", T0 + 75);
+    let before = window::<32>();
+    let ms = Cell::new(0);
+    let mut mock = Pin::new(&[PinTx::set(State::High), PinTx::get_state(State::High)]);
+    let mut e = Endpoint::new(&ring, POLICY, &before, mock.clone(), Millis(&ms)).persisting(Retained(&kept));
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0))), Answer::Time(T0));
+    ms.set(50_000);
+    assert_eq!(ask(&mut e, &format!("R k1 on {ran}")), Answer::Done(Level::On));
+    assert_eq!(kept.get(), Some(T0 + 50), "the mark is the clock at the claim");
+    mock.done();
+
+    // The reset. Replayed first, the withheld token would set the clock to
+    // T0 + 20 and the floor to T0 + 50, under which k1 (stamp T0 + 75) runs
+    // again 25 s later; with the mark it is refused, as is every older one.
+    let after = window::<32>();
+    let ms = Cell::new(0);
+    let mut mock = Pin::new(&[]);
+    let mut e = Endpoint::new(&ring, POLICY, &after, mock.clone(), Millis(&ms)).persisting(Retained(&kept));
+    assert_eq!(ask(&mut e, &format!("T {withheld}")), Answer::TimeReplayed);
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0))), Answer::TimeReplayed);
+    assert_eq!(ask(&mut e, &format!("R k1 on {ran}")), Answer::NoTime);
+    // The gateway's current time token: the floor is above k1's stamp.
+    assert_eq!(ask(&mut e, &format!("T {}", time_token(T0 + 51))), Answer::Time(T0 + 51));
+    ms.set(60_000);
+    assert_eq!(ask(&mut e, &format!("R k1 on {ran}")), Answer::Stale);
     mock.done();
 }
 

@@ -28,3 +28,21 @@ pub const WINDOW_SECRET: [u8; 16] = *b"demo-window-key!";
 /// (`tessera_core::window::WindowConfig::new`). The lease outlasts the longest
 /// action (a 5 s pulse); records live until their token's `exp`.
 pub const WINDOW_TIMES: (u64, u64, u64) = (10, 600, 30);
+
+/// [`WINDOW_TIMES`] as a window configuration, checked at compile time (a
+/// panic in a constant is a build error).
+#[allow(clippy::panic)]
+pub const WINDOW_CONFIG: tessera_core::window::WindowConfig =
+    match tessera_core::window::WindowConfig::new(WINDOW_TIMES.0, WINDOW_TIMES.1, WINDOW_TIMES.2) {
+        Ok(config) => config,
+        Err(_) => panic!("invalid window configuration"),
+    };
+
+/// The ring of every key in [`KEYS`], each under its `kid`.
+pub fn ring() -> Result<tessera_core::KeyRing<{ KEYS.len() }>, tessera_core::ConfigError> {
+    let mut ring = tessera_core::KeyRing::new();
+    for (kid, secret) in KEYS {
+        ring.add(tessera_core::Key::hs256(secret)?.with_kid(kid)?)?;
+    }
+    Ok(ring)
+}

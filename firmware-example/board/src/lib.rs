@@ -18,6 +18,7 @@ pub mod footprint;
 /// The fixed key ring and token policy (demo secrets).
 pub mod keys;
 pub mod relay;
+pub mod retained;
 pub mod stack;
 pub mod systick;
 pub mod uart;

@@ -16,7 +16,7 @@ fn main() -> std::io::Result<()> {
         let (kind, reason) = match tessera_fuzz_harness::verdict(&bytes) {
             None => ("not UTF-8 (skipped)", String::new()),
             Some(Verdict::Accept(_)) => ("accept (both)", String::new()),
-            Some(Verdict::Reject(why)) => ("reject (both)", why.chars().take(60).collect()),
+            Some(Verdict::Reject(why, _)) => ("reject (both)", why.chars().take(60).collect()),
             Some(Verdict::Incomparable(why)) => ("incomparable", why.to_owned()),
         };
         *kinds.entry(kind).or_default() += 1;
@@ -29,7 +29,7 @@ fn main() -> std::io::Result<()> {
         println!("{n:>8}  {kind}");
     }
     let mut top: Vec<_> = reasons.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|b| std::cmp::Reverse(b.1));
     println!("most common reasons:");
     for (why, n) in top.iter().take(15) {
         println!("{n:>8}  {why}");

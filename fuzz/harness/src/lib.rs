@@ -11,6 +11,7 @@ pub mod alloc_count;
 mod base64url;
 mod claims_json;
 pub mod fixtures;
+pub mod frame;
 mod paseto;
 mod redis_record;
 pub mod reference;
@@ -22,6 +23,7 @@ pub mod window_ops;
 
 pub use base64url::base64url;
 pub use claims_json::claims_json;
+pub use frame::frame;
 pub use paseto::paseto;
 pub use redis_record::redis_record;
 pub use sign_any::sign_any;
@@ -33,7 +35,7 @@ pub use window_ops::window_ops;
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("verify", verify),
     ("sign_verify", sign_verify),
     ("sign_any", sign_any),
@@ -41,5 +43,6 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("window_ops", window_ops),
     ("base64url", base64url),
     ("paseto", paseto),
+    ("frame", frame),
     ("redis_record", redis_record),
 ];

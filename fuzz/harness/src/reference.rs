@@ -28,6 +28,14 @@
 //! 8. Header and payload must be JSON objects (`serde_json` would let a
 //!    struct be read from an array).
 //!
+//! # Error kinds
+//!
+//! Where the reference refuses at the policy stage (after `jsonwebtoken`
+//! accepted signature, `alg` and syntax) it collects every rule the token
+//! breaks. When exactly one is broken, tessera's error must be that rule's
+//! kind ([`Violation::error`]); with several, the one tessera meets first
+//! depends on where they sit in the document, so only "refused" is compared.
+//!
 //! And where the two cannot be compared, the verdict is
 //! [`Verdict::Incomparable`] and only "no panic, no allocation" is checked:
 //!
@@ -45,7 +53,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::fixtures::{peer_alg, secret, Policy, Setup, NOW};
-use tessera_core::Algorithm;
+use tessera_core::{Algorithm, Claim, Error, Malformed};
 
 /// Deepest nesting tessera accepts, top-level object included.
 const MAX_DEPTH: usize = 32;
@@ -63,8 +71,9 @@ const PEER_TYPED: [&str; 7] = ["cty", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S2
 pub enum Verdict {
     /// Valid; the decoded payload's members, in order.
     Accept(Members),
-    /// Invalid, and why (for failure messages).
-    Reject(String),
+    /// Invalid, and why (for failure messages); the error tessera must give
+    /// when the reason is the only rule broken (see "Error kinds").
+    Reject(String, Option<Error>),
     /// Outside what the reference can judge (see the module docs).
     Incomparable(&'static str),
 }
@@ -147,67 +156,110 @@ fn numeric_date(v: &Value) -> Result<u64, String> {
     }
 }
 
-/// The claim rules of tessera's policy (module docs, items 1 to 5 and 7).
-pub fn check_claims(c: &Members, p: &Policy, now: u64) -> Result<(), String> {
-    if let Some(name) = REGISTERED.iter().find(|n| c.count(n) > 1) {
-        return Err(format!("duplicate {name}"));
-    }
-    if c.depth() > MAX_DEPTH {
-        return Err("payload too deep".into());
-    }
-    let date = |name| c.get(name).map(numeric_date).transpose();
-    let (exp, nbf, _iat) = (date("exp")?, date("nbf")?, date("iat")?);
-    for name in ["iss", "sub", "jti"] {
-        if c.get(name).is_some_and(|v| !v.is_string()) {
-            return Err(format!("{name} not a string"));
-        }
-    }
-    let aud: Option<Vec<&str>> = match c.get("aud") {
-        None => None,
-        Some(Value::String(s)) => Some(vec![s.as_str()]),
-        Some(Value::Array(a)) => {
-            Some(a.iter().map(|v| v.as_str().ok_or("aud element not a string")).collect::<Result<_, _>>()?)
-        }
-        Some(_) => return Err("aud not a string or array".into()),
-    };
-    match exp {
-        Some(exp) if now >= exp.saturating_add(p.leeway) => return Err("expired".into()),
-        None if p.require_exp => return Err("exp missing".into()),
-        _ => {}
-    }
-    if nbf.is_some_and(|nbf| nbf > now.saturating_add(p.leeway)) {
-        return Err("not yet valid".into());
-    }
-    if let Some(wanted) = p.issuer {
-        if c.get("iss").and_then(Value::as_str) != Some(wanted) {
-            return Err("issuer".into());
-        }
-    }
-    match (p.audience, aud) {
-        (Some(wanted), Some(aud)) if aud.contains(&wanted) => {}
-        (None, None) => {}
-        _ => return Err("audience".into()),
-    }
-    Ok(())
+/// A rule a token breaks, and the error tessera gives for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    /// What is wrong (for failure messages).
+    pub why: String,
+    /// tessera's error when this is the only rule broken.
+    pub error: Error,
 }
 
-/// The header rules tessera adds (module docs, items 5 to 7).
-pub fn check_header(h: &Members) -> Result<(), String> {
-    if let Some(name) = HEADER_ONCE.iter().find(|n| h.count(n) > 1) {
-        return Err(format!("duplicate header {name}"));
+fn violation(why: impl Into<String>, error: Error) -> Violation {
+    Violation { why: why.into(), error }
+}
+
+/// The first violation's reason, and the error tessera must give if it is the
+/// only one.
+pub fn verdict_of(violations: &[Violation]) -> Option<(String, Option<Error>)> {
+    let first = violations.first()?;
+    Some((first.why.clone(), (violations.len() == 1).then_some(first.error)))
+}
+
+/// Every claim rule `c` breaks (module docs, items 1 to 5 and 7).
+pub fn claim_violations(c: &Members, p: &Policy, now: u64) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for name in REGISTERED.iter().filter(|n| c.count(n) > 1) {
+        out.push(violation(format!("duplicate {name}"), Error::Malformed(Malformed::Duplicate)));
+    }
+    if c.depth() > MAX_DEPTH {
+        out.push(violation("payload too deep", Error::Malformed(Malformed::Depth)));
+    }
+    // Types are checked on every occurrence: with a duplicate, tessera may
+    // meet a bad first value before the second name (`serde_json` keeps the
+    // last).
+    for (name, v) in &c.0 {
+        match name.as_str() {
+            "exp" | "nbf" | "iat" => {
+                if let Err(why) = numeric_date(v) {
+                    out.push(violation(why, Error::Malformed(Malformed::NumericDate)));
+                }
+            }
+            "iss" | "sub" | "jti" if !v.is_string() => {
+                out.push(violation(format!("{name} not a string"), Error::Malformed(Malformed::MemberType)))
+            }
+            _ => {}
+        }
+    }
+    let date = |name| c.get(name).map(numeric_date).and_then(Result::ok);
+    let (exp, nbf) = (date("exp"), date("nbf"));
+    let exp_broken = c.get("exp").is_some() && exp.is_none();
+    let nbf_broken = c.get("nbf").is_some() && nbf.is_none();
+    let audience = |v: &'_ Value| -> Result<Vec<String>, ()> {
+        match v {
+            Value::String(s) => Ok(vec![s.clone()]),
+            Value::Array(a) => a.iter().map(|v| v.as_str().map(str::to_owned).ok_or(())).collect(),
+            _ => Err(()),
+        }
+    };
+    for (_, v) in c.0.iter().filter(|(name, _)| name == "aud") {
+        if audience(v).is_err() {
+            out.push(violation("aud not a string or an array of strings", Error::Malformed(Malformed::MemberType)));
+        }
+    }
+    let aud = c.get("aud").map(audience).transpose();
+    match exp {
+        Some(exp) if now >= exp.saturating_add(p.leeway) => out.push(violation("expired", Error::Expired)),
+        None if p.require_exp && !exp_broken => out.push(violation("exp missing", Error::Missing(Claim::Exp))),
+        _ => {}
+    }
+    if !nbf_broken && nbf.is_some_and(|nbf| nbf > now.saturating_add(p.leeway)) {
+        out.push(violation("not yet valid", Error::NotYetValid));
+    }
+    if let Some(wanted) = p.issuer {
+        if c.get("iss").is_none_or(Value::is_string) && c.get("iss").and_then(Value::as_str) != Some(wanted) {
+            out.push(violation("issuer", Error::Issuer));
+        }
+    }
+    if let Ok(aud) = aud {
+        match (p.audience, aud) {
+            (Some(wanted), Some(aud)) if aud.iter().any(|a| a == wanted) => {}
+            (None, None) => {}
+            _ => out.push(violation("audience", Error::Audience)),
+        }
+    }
+    out
+}
+
+/// The header rules tessera adds (module docs, items 5 to 7): every one `h`
+/// breaks.
+pub fn header_violations(h: &Members) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for name in HEADER_ONCE.iter().filter(|n| h.count(n) > 1) {
+        out.push(violation(format!("duplicate header {name}"), Error::Malformed(Malformed::Duplicate)));
     }
     if h.get("crit").is_some() {
-        return Err("crit".into());
+        out.push(violation("crit", Error::Critical));
     }
     for name in ["kid", "typ"] {
         if h.get(name).is_some_and(|v| !v.is_string()) {
-            return Err(format!("header {name} not a string"));
+            out.push(violation(format!("header {name} not a string"), Error::Malformed(Malformed::MemberType)));
         }
     }
     if h.depth() > MAX_DEPTH {
-        return Err("header too deep".into());
+        out.push(violation("header too deep", Error::Malformed(Malformed::Depth)));
     }
-    Ok(())
+    out
 }
 
 fn decode_segment(segment: &str) -> Option<Vec<u8>> {
@@ -218,7 +270,7 @@ fn decode_segment(segment: &str) -> Option<Vec<u8>> {
 pub fn judge(token: &str, setup: Setup) -> Verdict {
     let policy = setup.policy();
     if token.len() > policy.max_len {
-        return Verdict::Reject("too long".into());
+        return Verdict::Reject("too long".into(), Some(Error::TooLong));
     }
     let mut segments = token.split('.');
     let (header_b64, payload_b64) = (segments.next().unwrap_or(""), segments.next().unwrap_or(""));
@@ -235,11 +287,11 @@ pub fn judge(token: &str, setup: Setup) -> Verdict {
         Setup::Single(_) => None,
         Setup::Ring => match jsonwebtoken::decode_header(token) {
             Ok(h) => h.kid,
-            Err(e) => return Verdict::Reject(format!("header: {e}")),
+            Err(e) => return Verdict::Reject(format!("header: {e}"), None),
         },
     };
     let Some(alg) = setup.reference_key(kid.as_deref()) else {
-        return Verdict::Reject("no key for kid".into());
+        return Verdict::Reject("no key for kid".into(), None);
     };
     let mut lax = jsonwebtoken::Validation::new(peer_alg(alg));
     lax.validate_exp = false;
@@ -252,23 +304,25 @@ pub fn judge(token: &str, setup: Setup) -> Verdict {
             jsonwebtoken::errors::ErrorKind::Json(j) if out_of_range(j) => {
                 Verdict::Incomparable("number beyond f64 in payload")
             }
-            _ => Verdict::Reject(format!("jsonwebtoken: {e}")),
+            _ => Verdict::Reject(format!("jsonwebtoken: {e}"), None),
         };
     }
 
     // jsonwebtoken accepted signature, alg and JSON syntax: now tessera's policy.
     let Some(Ok(header)) = header else {
-        return Verdict::Reject("header is not an object".into());
+        return Verdict::Reject("header is not an object".into(), None);
     };
     let claims = match decode_segment(payload_b64).map(|p| object(&p)) {
         Some(Ok(c)) => c,
         Some(Err(JsonFail::OutOfRange)) => return Verdict::Incomparable("number beyond f64 in payload"),
-        _ => return Verdict::Reject("payload is not an object".into()),
+        _ => return Verdict::Reject("payload is not an object".into(), None),
     };
-    if let Err(why) = check_header(&header).and_then(|()| check_claims(&claims, &policy, NOW)) {
-        return Verdict::Reject(why);
+    let mut broken = header_violations(&header);
+    broken.extend(claim_violations(&claims, &policy, NOW));
+    match verdict_of(&broken) {
+        Some((why, error)) => Verdict::Reject(why, error),
+        None => Verdict::Accept(claims),
     }
-    Verdict::Accept(claims)
 }
 
 /// Signs `header.payload` (raw JSON bytes) with `alg`'s fixture key, using

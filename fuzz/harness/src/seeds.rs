@@ -444,6 +444,57 @@ pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
         ("window_ops", window_ops()),
         ("base64url", base64url()),
         ("paseto", paseto()),
+        ("frame", frame()),
         ("redis_record", redis_record()),
+    ]
+}
+
+/// A token for the `frame` target's endpoint.
+fn frame_token(aud: &str, sub: Option<&str>, iat: u64, exp: u64) -> String {
+    use crate::frame::{ISSUER, SECRET};
+    let sub = sub.map(|s| format!(r#""sub":"{s}","#)).unwrap_or_default();
+    let claims = format!(r#"{{"iss":"{ISSUER}","aud":"{aud}",{sub}"iat":{iat},"exp":{exp}}}"#);
+    let mut out = [0u8; 512];
+    tessera_core::Key::hs256(SECRET).expect("key").sign_json(claims.as_bytes(), &mut out).expect("sign").to_owned()
+}
+
+/// Seeds for `frame`: a session with valid time and request tokens (the
+/// endpoint's clock advances one second per line), malformed frames, a long
+/// line, `\r\n` endings.
+pub fn frame() -> Vec<Seed> {
+    use crate::frame::{AUDIENCE, TIME_AUDIENCE};
+    let time = |iat| frame_token(TIME_AUDIENCE, None, iat, iat + 60);
+    // The restart floor is the boot sync + 30 s; line n runs at NOW + n - 1.
+    let request = |iat| frame_token(AUDIENCE, Some("app-1"), iat, iat + 600);
+    let session = [
+        format!("R k0 on {}", request(NOW)),
+        format!("T {}", time(NOW)),
+        format!("R k1 toggle {}", request(NOW + 31)),
+        format!("R k1 toggle {}", request(NOW + 31)),
+        format!("R k1 off {}", request(NOW + 31)),
+        "S".to_owned(),
+        format!("R k2 pulse {}", request(NOW + 33)),
+        format!("R k2 pulse {}", request(NOW + 33)),
+        format!("R k3 on {}", request(NOW + 34)),
+        format!("T {}", time(NOW)),
+        format!("T {}", request(NOW + 36)),
+        format!("R k4 on {}", time(NOW + 36)),
+        format!("R k5 on {}", request(NOW + 10)),
+        "".to_owned(),
+        "".to_owned(),
+        "".to_owned(),
+        format!("R k2 pulse {}", request(NOW + 33)),
+        "B".to_owned(),
+        "X".to_owned(),
+    ];
+    let malformed =
+        ["", "Q", "S extra", "T", "T a b", "R k on", "R k on t extra", "R  k on t", "R k/1 on t", "R k blink t"];
+    vec![
+        seed("session", session.join("\n") + "\n", None),
+        seed("malformed", [malformed.join("\n").as_bytes(), b"\nR k on \xff\n"].concat(), None),
+        seed("long-line", [vec![b'T', b' '], vec![b'a'; 600], b"\nS\n".to_vec()].concat(), None),
+        seed("crlf", "S\r\nX\r\n\r\n", None),
+        // Key lengths at the limit: 32 is a key, 33 is `bad_key`.
+        seed("key-lengths", format!("R {} on t\nR {} on t\n", "k".repeat(32), "k".repeat(33)), None),
     ]
 }

@@ -57,9 +57,12 @@ pub fn check_token(token: &str, setup: Setup) -> Verdict {
     let verdict = judge(token, setup);
     match (&verdict, &ours) {
         (Verdict::Accept(claims), Ok(v)) => same_claims(claims, v, token),
-        (Verdict::Reject(_), Err(_)) | (Verdict::Incomparable(_), _) => {}
+        (Verdict::Reject(why, Some(expected)), Err(e)) => {
+            assert_eq!(e, expected, "tessera's error for the one rule broken ({why}): {token:?}")
+        }
+        (Verdict::Reject(_, None), Err(_)) | (Verdict::Incomparable(_), _) => {}
         (Verdict::Accept(_), Err(e)) => panic!("tessera rejects ({e:?}) what the reference accepts: {token:?}"),
-        (Verdict::Reject(why), Ok(_)) => panic!("tessera accepts what the reference rejects ({why}): {token:?}"),
+        (Verdict::Reject(why, _), Ok(_)) => panic!("tessera accepts what the reference rejects ({why}): {token:?}"),
     }
     verdict
 }

@@ -18,6 +18,16 @@ fn base64url_space_inside_utf8_char() {
     tessera_fuzz_harness::base64url(&data);
 }
 
+/// Harness bug, found when the differential targets began comparing error
+/// kinds: `{"nbf":<beyond 2^53>,"nbf":2345690}` breaks two rules, but the
+/// reference (reading `serde_json`'s last value) saw only the duplicate and
+/// expected `Duplicate` where tessera, meeting the bad first value earlier,
+/// says `NumericDate`. Every occurrence's type is now checked.
+#[test]
+fn claims_json_bad_value_before_its_duplicate() {
+    tessera_fuzz_harness::claims_json(&input("claims_json", "harness-bad-value-before-its-duplicate"));
+}
+
 /// F1 (core): a payload whose strings hold an escaped surrogate pair verified,
 /// but `Verified::deserialize_with` refused it (`serde-json-core` unescapes
 /// `\uXXXX` one code unit at a time), even for a member the type ignores.

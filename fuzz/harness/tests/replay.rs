@@ -63,7 +63,7 @@ fn verify_seeds_mean_what_they_say() {
         let verdict = tessera_fuzz_harness::verdict(&s.bytes).unwrap_or_else(|| panic!("{} is not a token", s.name));
         let got = match verdict {
             Verdict::Accept(_) => Expect::Accept,
-            Verdict::Reject(_) => Expect::Reject,
+            Verdict::Reject(..) => Expect::Reject,
             Verdict::Incomparable(_) => Expect::Incomparable,
         };
         assert_eq!(Some(got), s.expect, "seed {}: {verdict:?}", s.name);
@@ -99,4 +99,19 @@ fn window_seeds_reach_every_answer() {
     for name in ["fresh", "replay", "in_flight", "abandoned", "mismatch", "stale", "full", "refused_complete"] {
         assert!(total.get(name).copied().unwrap_or(0) > 0, "no seed reaches {name}: {total:?}");
     }
+}
+
+#[test]
+fn frame_session_seed_reaches_every_kind_of_answer() {
+    let session = seeds::frame().into_iter().find(|s| s.name == "session").unwrap();
+    let got = tessera_fuzz_harness::frame::transcript(&session.bytes);
+    let statuses: Vec<&str> = got.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "503", "200", "200", "208", "422", "200", "202", "409", "503", "409", "401", "401", "410", "400", "400",
+            "400", "208", "200", "200"
+        ],
+        "{got:#?}"
+    );
 }

@@ -4,29 +4,15 @@
 #![no_std]
 #![no_main]
 
-use core::cell::RefCell;
-
 use cortex_m_rt::entry;
-use critical_section::Mutex;
-use tessera_board::keys;
-use tessera_core::{
-    window::{Begin, Fingerprint, Request, Window, WindowConfig},
-    Key, KeyRing, Validation,
-};
+use tessera_board::{footprint, keys};
+use tessera_core::{Key, KeyRing, Validation};
 
 include!(concat!(env!("OUT_DIR"), "/footprint.rs"));
-// Checked at compile time: a panic in a constant is a build error.
-#[allow(clippy::panic)]
-const CONFIG: WindowConfig = match WindowConfig::new(5, 600, 30) {
-    Ok(config) => config,
-    Err(_) => panic!("invalid window configuration"),
-};
-
-static WINDOW: Mutex<RefCell<Window<u8, 32>>> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
 
 #[entry]
 fn main() -> ! {
-    tessera_board::footprint::measure(probe)
+    footprint::measure(probe)
 }
 
 fn probe() -> bool {
@@ -41,23 +27,11 @@ fn probe() -> bool {
     let Ok(verified) = ring.verify(core::hint::black_box(TOKEN), &validation, NOW, &mut buf) else {
         return false;
     };
-    let Some(sub) = verified.claims.sub else {
-        return false;
-    };
-    let request = Request {
-        scope: sub.raw().as_bytes(),
-        key: b"k1",
-        fingerprint: Fingerprint::of(&[b"on"]),
-        stamp: verified.claims.iat.unwrap_or(NOW),
-        keep_until: verified.claims.exp,
-    };
-    critical_section::with(|cs| {
-        let mut window = WINDOW.borrow_ref_mut(cs);
-        match window.begin(&request, NOW) {
-            Begin::Fresh(ticket) => window.complete(ticket, 1, NOW).is_ok(),
-            _ => false,
-        }
-    })
+    let claims = verified.claims;
+    match claims.sub {
+        Some(sub) => footprint::claim_once(sub.raw(), claims.iat.unwrap_or(NOW), claims.exp, NOW),
+        None => false,
+    }
 }
 
 #[panic_handler]

@@ -9,37 +9,20 @@ use core::cell::RefCell;
 use cortex_m_rt::entry;
 use critical_section::Mutex;
 use tessera_app::{session::MAX_LINE, Control, Endpoint, Policy, Session, SharedWindow};
-use tessera_board::{exit::exit, keys, relay::Relay, stack, systick::Millis, uart::Uart0};
-use tessera_core::{
-    window::{Window, WindowConfig},
-    ConfigError, Key, KeyRing, Validation,
-};
+use tessera_board::{exit::exit, keys, relay::Relay, retained::Retained, stack, systick::Millis, uart::Uart0};
+use tessera_core::{window::Window, Validation};
 
 /// Keys remembered at once; a 33rd live key is answered `429 window_full`.
 const WINDOW_LEN: usize = 32;
-/// See [`keys::WINDOW_TIMES`]. Checked at compile time: a panic in a
-/// constant is a build error.
-#[allow(clippy::panic)]
-const CONFIG: WindowConfig = match WindowConfig::new(keys::WINDOW_TIMES.0, keys::WINDOW_TIMES.1, keys::WINDOW_TIMES.2) {
-    Ok(config) => config,
-    Err(_) => panic!("invalid window configuration"),
-};
-
-static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::new(keys::WINDOW_SECRET, CONFIG)));
-
-fn ring() -> Result<KeyRing<{ keys::KEYS.len() }>, ConfigError> {
-    let mut ring = KeyRing::new();
-    for (kid, secret) in keys::KEYS {
-        ring.add(Key::hs256(secret)?.with_kid(kid)?)?;
-    }
-    Ok(ring)
-}
+/// All zeros (`.bss`: no flash image); started in `main` with the secret.
+static WINDOW: SharedWindow<WINDOW_LEN> = Mutex::new(RefCell::new(Window::UNSTARTED));
 
 #[entry]
 fn main() -> ! {
     stack::paint();
     let Some(core) = cortex_m::Peripherals::take() else { exit(false) };
-    let ring = match ring() {
+    critical_section::with(|cs| WINDOW.borrow_ref_mut(cs).start(keys::WINDOW_SECRET, keys::WINDOW_CONFIG));
+    let ring = match keys::ring() {
         Ok(ring) => ring,
         Err(e) => {
             defmt::error!("key ring: {}", e);
@@ -50,7 +33,9 @@ fn main() -> ! {
         request: Validation::new().issuer(keys::ISSUER).audience(keys::AUDIENCE).max_len(MAX_LINE),
         time: Validation::new().issuer(keys::ISSUER).audience(keys::TIME_AUDIENCE).max_len(MAX_LINE),
     };
-    let mut session = Session::new(Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)));
+    let Some(retained) = Retained::take() else { exit(false) };
+    let endpoint = Endpoint::new(&ring, policy, &WINDOW, Relay::new(), Millis::start(core.SYST)).persisting(retained);
+    let mut session = Session::new(endpoint);
     let Some(mut uart) = Uart0::new() else { exit(false) };
     defmt::info!(
         "endpoint ready: {=usize}-entry window ({=usize} B), {=usize}-key ring ({=usize} B), session ({=usize} B)",

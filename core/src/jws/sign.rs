@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use crate::{
-    b64::{self, B64Error},
     error::Error,
-    key::{Key, MAX_KID_LEN},
-    ser::{self, SerError, Writer},
+    jws::key::{Key, MAX_KID_LEN},
+    token::b64::{self, B64Error},
+    token::ser::{self, SerError, Writer},
 };
 
 fn full(_: B64Error) -> Error {
@@ -32,7 +32,7 @@ impl Key {
     /// construction for any `Serialize` type, never a panic. Shapes a token cannot
     /// carry are [`Error::Claims`]: a top level that is not a struct or map,
     /// non-finite floats, map keys other than strings, chars, integers and unit
-    /// variants, nesting deeper than [`crate::json::MAX_DEPTH`], and registered
+    /// variants, nesting deeper than [`crate::token::json::MAX_DEPTH`], and registered
     /// claims our verifier would refuse (`exp`, `nbf`, `iat` not an integer in
     /// `0..=2^53`, `iss`, `sub`, `jti` not a string, `aud` not a string or an
     /// array of strings, any of them twice). Bytes are written as an array of

@@ -3,11 +3,11 @@
 use serde::Deserialize;
 
 use crate::{
-    b64::{self, B64Error},
-    claims::{Claims, Header},
     error::{Claim, ConfigError, Error, Malformed},
-    json::JsonStr,
-    key::{Key, KeyRing},
+    jws::key::{Key, KeyRing},
+    token::b64::{self, B64Error},
+    token::claims::{Claims, Header},
+    token::json::JsonStr,
 };
 
 /// Largest accepted leeway, in seconds. Clock skew beyond this is a broken clock.
@@ -176,8 +176,8 @@ impl<'b> Verified<'b> {
     /// Like [`Self::deserialize`], but strings with escapes are unescaped in
     /// `scratch` and handed to owning fields (`heapless::String`, `Cow<str>`).
     pub fn deserialize_with<T: Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
-        let mut de =
-            crate::de::Deserializer::new(self.payload, scratch).map_err(|_| Error::Claims)?;
+        let mut de = crate::token::de::Deserializer::new(self.payload, scratch)
+            .map_err(|_| Error::Claims)?;
         T::deserialize(&mut de).map_err(|_| Error::Claims)
     }
 }
@@ -188,18 +188,27 @@ impl<'b> Verified<'b> {
 /// so the payload is never scanned here. A payload holding dots (more than
 /// three segments, JWE's five included) fails the MAC or the base64url
 /// decoder, and [`extra_segments`] then names the real reason.
+///
+/// Byte scans rather than `split_once('.')`: on a microcontroller the
+/// `memchr` behind a `char` pattern costs more flash than the loops.
 fn split(token: &str) -> Result<(&str, &str, &str), Error> {
-    let (h, rest) = token.split_once('.').ok_or(Malformed::Segments)?;
-    let (p, s) = rest.rsplit_once('.').ok_or(Malformed::Segments)?;
-    if h.is_empty() || p.is_empty() || s.is_empty() {
-        return Err(Malformed::Segments.into());
+    let segments = || {
+        let first = token.bytes().position(|b| b == b'.')?;
+        let last = token.bytes().rposition(|b| b == b'.')?;
+        let h = token.get(..first)?;
+        let p = token.get(first.checked_add(1)?..last)?;
+        let s = token.get(last.checked_add(1)?..)?;
+        Some((h, p, s))
+    };
+    match segments() {
+        Some((h, p, s)) if !h.is_empty() && !p.is_empty() && !s.is_empty() => Ok((h, p, s)),
+        _ => Err(Malformed::Segments.into()),
     }
-    Ok((h, p, s))
 }
 
 /// Turns a failure on a payload segment that holds dots into `Segments`.
 fn extra_segments(payload_b64: &str, error: Error) -> Error {
-    if payload_b64.contains('.') {
+    if payload_b64.bytes().any(|b| b == b'.') {
         Malformed::Segments.into()
     } else {
         error

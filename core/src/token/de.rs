@@ -1,6 +1,6 @@
 //! A serde deserializer over a payload the scanner has already validated.
 //!
-//! Validation happened once, strictly, in [`crate::claims::Claims::parse`];
+//! Validation happened once, strictly, in [`crate::token::claims::Claims::parse`];
 //! this pass only maps values onto the caller's type, borrowing strings from
 //! the payload. It replaces a second general-purpose JSON parse on the hot path.
 
@@ -8,7 +8,7 @@ use core::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::json::Scanner;
+use crate::token::json::Scanner;
 
 /// Why the payload does not fit the caller's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! The registered claims (RFC 7519 §4.1) and the header members we read.
 
 use crate::{
-    alg::Algorithm,
     error::{Error, Malformed},
-    json::{self, for_each_member, JsonStr, Scanner, StrOrArray},
+    jws::alg::Algorithm,
+    token::json::{self, for_each_member, JsonStr, Scanner, StrOrArray},
 };
 
 /// The `aud` claim: one string or an array of strings.

@@ -15,7 +15,7 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant,
 };
 
-use crate::json::{special_mask, MAX_DEPTH};
+use crate::token::json::{special_mask, MAX_DEPTH};
 
 /// Why claims could not be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

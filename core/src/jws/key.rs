@@ -9,7 +9,7 @@ use sha2::Sha384;
 #[cfg(feature = "hs512")]
 use sha2::Sha512;
 
-use crate::{alg::Algorithm, error::ConfigError, json::JsonStr};
+use crate::{error::ConfigError, jws::alg::Algorithm, token::json::JsonStr};
 
 /// Longest accepted `kid`, in bytes.
 pub const MAX_KID_LEN: usize = 64;
