@@ -8,6 +8,9 @@
 //!   `redis` crate, one task), instead of `redis-benchmark`, whose c = 1 figure
 //!   is its own wake-up latency.
 //!
+//! Ends with the server's `INFO commandstats` lines for `SET` and `FCALL`
+//! (calls and µs per call).
+//!
 //! `cargo run --release -p tessera-benches --example redis_ratio [ROUNDS]`
 
 use std::time::{Duration, Instant};
@@ -75,6 +78,23 @@ fn main() {
             per_task.push(own_rate / set.rps);
             multiplexed.push(mux_rate / set.rps);
             c1.push(pair_c1 / set_c1);
+        }
+    }
+    // Where the server's time goes: microseconds per call of each command
+    // (SET: redis-benchmark's and the fast claims; FCALL: complete, and the
+    // claims that needed the script).
+    let stats = server.cli(&["INFO", "commandstats"]).unwrap_or_default();
+    for line in stats.lines() {
+        if [
+            "cmdstat_set:",
+            "cmdstat_fcall:",
+            "cmdstat_get:",
+            "cmdstat_pttl:",
+        ]
+        .iter()
+        .any(|p| line.starts_with(p))
+        {
+            println!("{line}");
         }
     }
     for (name, mut v) in [

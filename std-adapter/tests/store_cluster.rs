@@ -25,6 +25,20 @@ async fn conformance_suite_passes_on_a_cluster() {
     conformance_suite(|c| connect(&cluster, c)).await;
 }
 
+/// The quota on a Cluster: one scope's records and its set share a slot,
+/// so the claim script counts atomically; other scopes land elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_holds_on_a_cluster() {
+    let cluster = RedisCluster::start(3).unwrap();
+    conformance_suite_with(Some(100), |c| connect(&cluster, c)).await;
+    quota_flood(&connect(&cluster, quota_config("flood", 8)).await, 8).await;
+    quota_abort(&connect(&cluster, quota_config("abort", 4)).await, 4).await;
+    quota_expiry(&connect(&cluster, quota_config("expiry", 5)).await, 5).await;
+    let a = connect(&cluster, quota_config("race", 10)).await;
+    let b = connect(&cluster, quota_config("race", 10)).await;
+    quota_race(a, b, 10).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_claims_on_two_cluster_clients_get_one_fresh() {
     let cluster = RedisCluster::start(3).unwrap();
@@ -68,6 +82,16 @@ async fn records_spread_over_all_masters_and_functions_reload_everywhere() {
             panic!("not replayed")
         };
         assert_eq!(conformance::byte(&r), Some(5));
+        // A replay is one `SET … NX GET`; completing runs the functions.
+        let req = request(b"alice", key.as_bytes(), stamp);
+        let req = tessera_std::store::Request {
+            key: &[key.as_bytes(), b"-again"].concat(),
+            ..req
+        };
+        let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
+            panic!("not fresh")
+        };
+        store.complete(t, conformance::response(6)).await.unwrap();
     }
     for node in cluster.nodes().iter() {
         let libs = node.cli(&["FUNCTION", "LIST"]).unwrap();

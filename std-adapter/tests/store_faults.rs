@@ -223,3 +223,123 @@ async fn a_workload_survives_flushes_and_a_restart_on_aof() {
     assert!(stats.contains("cmdstat_fcall:"), "{stats}");
     assert!(!stats.contains("function|load"), "{stats}");
 }
+
+/// Waits until `node`'s `INFO replication` shows `line` (at most 10 s).
+async fn until_replication(node: &RedisServer, line: &str) {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = node.cli(&["INFO", "replication"]).unwrap_or_default();
+        if info.lines().any(|l| l.trim() == line) {
+            return;
+        }
+        assert!(Instant::now() < end, "{}: no {line} in {info}", node.port());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A primary and its replica, both started here. Under a workload on the
+/// primary, `FAILOVER` promotes the replica (the primary pauses writes until
+/// the replica has them all, then turns replica itself) and the callers are
+/// pointed at the new primary, as a Sentinel-aware deployment would be. No
+/// key runs twice, callers see only retriable errors (`Unavailable`,
+/// `Timeout`), every record completed before the promotion replays from the
+/// new primary, and only claims whose `complete` straddled the switch (at most
+/// one per caller) are left abandoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_survives_promoting_a_replica() {
+    use std::sync::{Arc, Mutex};
+    let primary = RedisServer::start().unwrap();
+    let port = primary.port().to_string();
+    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &port]).unwrap();
+    until_replication(&replica, "master_link_status:up").await;
+    let mut config = fault_config("promote");
+    config.store.lease = Duration::from_secs(3);
+    let first = RedisStore::connect(&primary.url(), config.clone())
+        .await
+        .unwrap();
+    let before: Vec<String> = (0..50).map(|i| format!("before-{i}")).collect();
+    for key in &before {
+        let Begin::Fresh(t) = first
+            .begin(&request(b"p", key.as_bytes(), now_ms()))
+            .await
+            .unwrap()
+        else {
+            panic!("not fresh")
+        };
+        first.complete(t, conformance::response(9)).await.unwrap();
+    }
+
+    let current = Arc::new(Mutex::new(first));
+    let (workers, keys) = (6usize, 200usize);
+    let runs = Arc::new(Mutex::new(vec![0usize; keys]));
+    let tally = Arc::new(Mutex::new((0usize, 0usize))); // (abandoned, outages)
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let (current, runs, tally) = (current.clone(), runs.clone(), tally.clone());
+            tokio::spawn(async move {
+                let end = Instant::now() + Duration::from_secs(30);
+                for i in 0..keys {
+                    let k = (i + w * 31) % keys;
+                    let key = format!("load-{k}");
+                    let v = u8::try_from(k % 200).unwrap();
+                    loop {
+                        assert!(Instant::now() < end, "key {k} never settled");
+                        let store = current.lock().unwrap().clone();
+                        match store.begin(&request(b"p", key.as_bytes(), now_ms())).await {
+                            Ok(Begin::Fresh(t)) => {
+                                runs.lock().unwrap()[k] += 1;
+                                if let Err(e) = store.complete(t, conformance::response(v)).await {
+                                    assert!(is_outage(&e), "key {k}: {e}");
+                                    tally.lock().unwrap().1 += 1;
+                                }
+                            }
+                            Ok(Begin::Replay(r)) => {
+                                assert_eq!(conformance::byte(&r), Some(v), "key {k}");
+                                break;
+                            }
+                            Ok(Begin::Abandoned) => {
+                                tally.lock().unwrap().0 += 1;
+                                break;
+                            }
+                            Ok(Begin::InFlight) => {}
+                            Ok(other) => panic!("key {k}: {}", other.name()),
+                            Err(e) => {
+                                assert!(is_outage(&e), "key {k}: {e}");
+                                tally.lock().unwrap().1 += 1;
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(3)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(primary.cli(&["FAILOVER", "TIMEOUT", "5000"]).unwrap(), "OK");
+    until_replication(&replica, "role:master").await;
+    until_replication(&primary, "role:slave").await;
+    let promoted = RedisStore::connect(&replica.url(), config).await.unwrap();
+    *current.lock().unwrap() = promoted.clone();
+    for t in futures_util::future::join_all(tasks).await {
+        t.unwrap();
+    }
+    let runs = runs.lock().unwrap().clone();
+    let (abandoned, outages) = *tally.lock().unwrap();
+    eprintln!("{outages} retriable errors, {abandoned} keys abandoned at the switch");
+    assert!(runs.iter().all(|&r| r <= 1), "{runs:?}");
+    let keys_run = runs.iter().filter(|&&r| r == 1).count();
+    assert!(keys_run >= keys - workers, "{keys_run} of {keys} ran");
+    // Each caller counts each abandoned key it met; at most one per caller
+    // was cut off at the switch.
+    assert!(abandoned <= workers * workers, "{abandoned}");
+    for key in &before {
+        let b = promoted
+            .begin(&request(b"p", key.as_bytes(), now_ms()))
+            .await;
+        match b.unwrap() {
+            Begin::Replay(r) => assert_eq!(conformance::byte(&r), Some(9), "{key}"),
+            other => panic!("{key}: {}", other.name()),
+        }
+    }
+}

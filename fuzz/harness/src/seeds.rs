@@ -408,6 +408,32 @@ pub fn sign_any() -> Vec<Seed> {
     sign_verify()
 }
 
+/// Seeds for `redis_record`: one record of each form, as the store writes them.
+pub fn redis_record() -> Vec<Seed> {
+    use tessera_std::store::record_codec::{Lease, Record};
+    use tessera_std::store::StoredResponse;
+    let (fingerprint, token) = ([0x11; 16], [0x22; 16]);
+    let running = |lease| Record::Running { fingerprint, token, lease };
+    let records = [
+        ("running-ttl", running(Lease::FromExpiry { ttl: 86_400_000 })),
+        ("running-explicit", running(Lease::Explicit { end: 1_764_579_600_000, keep_until: None })),
+        ("running-keep", running(Lease::Explicit { end: 1_764_579_600_000, keep_until: Some(1_764_666_000_000) })),
+        (
+            "done",
+            Record::Done {
+                fingerprint,
+                token,
+                response: StoredResponse {
+                    status: 201,
+                    headers: vec![("content-type".into(), b"application/json".to_vec()), ("x-empty".into(), vec![])],
+                    body: br#"{"id":1}"#.to_vec(),
+                },
+            },
+        ),
+    ];
+    records.into_iter().map(|(name, r)| seed(name, r.encode().expect("encodes"), None)).collect()
+}
+
 /// Every target's seeds, by target name.
 pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
     vec![
@@ -419,6 +445,7 @@ pub fn all() -> Vec<(&'static str, Vec<Seed>)> {
         ("base64url", base64url()),
         ("paseto", paseto()),
         ("frame", frame()),
+        ("redis_record", redis_record()),
     ]
 }
 

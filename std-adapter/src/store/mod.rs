@@ -12,6 +12,8 @@ use std::{future::Future, time::Duration};
 
 mod clock;
 pub mod memory;
+#[doc(hidden)]
+pub mod record_codec;
 #[cfg(feature = "redis")]
 pub mod redis;
 

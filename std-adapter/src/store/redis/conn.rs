@@ -34,6 +34,16 @@ pub(super) enum CallError {
     Failed { error: StoreError, retry: bool },
 }
 
+impl CallError {
+    /// The store error a caller sees.
+    pub(super) fn into_error(self) -> StoreError {
+        match self {
+            CallError::OutOfMemory => StoreError::Unavailable("redis is out of memory".into()),
+            CallError::Failed { error, .. } => error,
+        }
+    }
+}
+
 impl Conn {
     pub(super) async fn single(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
         let timeout = config.timeout;
@@ -139,7 +149,51 @@ impl Conn {
         }
     }
 
-    /// Runs `op` on `key` with `args`, within `timeout`: `FCALL` if
+    /// `SET key value NX GET PX px` within `timeout`: nil if the key was new
+    /// (and is now `value`), else the record it holds, unchanged.
+    pub(super) async fn set_new(
+        &self,
+        key: &str,
+        value: &[u8],
+        px: u64,
+        timeout: Duration,
+    ) -> Result<Value, CallError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("GET")
+            .arg("PX")
+            .arg(px);
+        timed(timeout, self.send(&cmd)).await
+    }
+
+    /// The server's clock (`TIME`) in Unix ms, within `timeout`; on a
+    /// cluster, any node's.
+    pub(super) async fn server_ms(&self, timeout: Duration) -> Result<u64, CallError> {
+        let reply = timed(timeout, self.send(&redis::cmd("TIME"))).await?;
+        let number = |v: &Value| match v {
+            Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse::<u64>().ok(),
+            _ => None,
+        };
+        match &reply {
+            Value::Array(parts) if parts.len() == 2 => {
+                let (s, us) = (number(&parts[0]), number(&parts[1]));
+                s.zip(us)
+                    .and_then(|(s, us)| s.checked_mul(1000)?.checked_add(us / 1000))
+                    .ok_or(CallError::Failed {
+                        error: StoreError::Corrupt,
+                        retry: false,
+                    })
+            }
+            _ => Err(CallError::Failed {
+                error: StoreError::Corrupt,
+                retry: false,
+            }),
+        }
+    }
+
+    /// Runs `op` on `keys` with `args`, within `timeout`: `FCALL` if
     /// `functions`, reloading the library once if the server lost it (flush,
     /// restart without persistence, a new primary); else `EVALSHA`, which
     /// loads the script on `NOSCRIPT`.
@@ -147,12 +201,15 @@ impl Conn {
         &self,
         op: &Op,
         functions: bool,
-        key: &str,
+        keys: &[&str],
         args: &[&[u8]],
         timeout: Duration,
     ) -> Result<Value, CallError> {
         if !functions {
-            let mut call = op.script.key(key);
+            let mut call = op.script.prepare_invoke();
+            for key in keys {
+                call.key(*key);
+            }
             for arg in args {
                 call.arg(*arg);
             }
@@ -165,7 +222,7 @@ impl Conn {
             .await;
         }
         let mut cmd = redis::cmd("FCALL");
-        cmd.arg(&op.function).arg(1).arg(key);
+        cmd.arg(&op.function).arg(keys.len()).arg(keys);
         for arg in args {
             cmd.arg(*arg);
         }
@@ -216,6 +273,15 @@ fn classify(e: RedisError) -> CallError {
         Some("OOM") => return CallError::OutOfMemory,
         // Our key holds something that is not our record.
         Some("WRONGTYPE") => {
+            return CallError::Failed {
+                error: StoreError::Corrupt,
+                retry: false,
+            }
+        }
+        _ if e
+            .detail()
+            .is_some_and(|d| d.contains("tessera: corrupt record")) =>
+        {
             return CallError::Failed {
                 error: StoreError::Corrupt,
                 retry: false,

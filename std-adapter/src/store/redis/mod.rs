@@ -1,12 +1,25 @@
 //! Redis and Redis Cluster stores: many gateway instances, one shared record
 //! per key, so a key runs once across all of them.
 //!
-//! - `begin` is one Lua script (see `scripts.rs`): look up, compare the fingerprint,
-//!   and claim with a fresh random 128-bit lease token, atomically.
+//! - `begin` is, for a new key, one `SET key record NX GET PX lease+ttl` of a
+//!   packed record (see [`crate::store::record_codec`]) carrying a fresh lease
+//!   token: the server's clock sets the expiry, and the lease end is read back
+//!   from it. The same command returns an existing record: a completed one with
+//!   the same fingerprint is the replay, another fingerprint a mismatch. Only a
+//!   running record (in flight or abandoned: the server's clock decides), a
+//!   stamp the client cannot clear as not too far ahead (see
+//!   `server_clock.rs`), a `keep_until`, a quota, or a Redis without
+//!   Functions (< 7, where `SET … NX GET` does not exist) take the claim script
+//!   (see `scripts.rs`): look up, compare, and claim, atomically.
+//! - With a per-scope quota ([`StoreConfig::max_keys_per_scope`]) every claim
+//!   runs the script, which counts the scope's live records in a sorted set in
+//!   the same slot and answers `Quota` before writing anything. One scope's
+//!   records then live on one Cluster node (their keys share a hash tag made
+//!   from a keyed digest of the scope); keys are still named by the record
+//!   secret.
 //! - `complete` and `abort` are compare-and-set on that token, within the
 //!   lease: once it runs out the record answers `Abandoned` (outcome unknown)
 //!   until its TTL, and neither a late owner nor a retry can change that.
-//! - Expiry is `PEXPIRE` computed by the script from the server's `TIME`.
 //! - Every call has a timeout and is retried (same token, so idempotently)
 //!   up to [`RedisConfig::attempts`] times. An unreachable or slow Redis gives
 //!   a [`StoreError`], never `Fresh`. The connection reconnects by itself when
@@ -36,16 +49,24 @@
 mod conn;
 mod record;
 mod scripts;
+mod server_clock;
+mod tokens;
 
 pub use scripts::{claim_script, MAX_MILLIS};
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use conn::{CallError, Conn};
 use redis::Value;
 use scripts::Op;
+use server_clock::ServerClock;
+use tokens::Tokens;
 
 use super::{
+    record_codec::{self, Lease, Record},
     Begin, IdempotencyStore, Request, StoreConfig, StoreError, StoredResponse, TicketError,
 };
 
@@ -101,13 +122,18 @@ impl std::fmt::Debug for RedisConfig {
 pub struct RedisStore {
     conn: Conn,
     config: RedisConfig,
-    /// `FCALL` the library (Redis 7+), else `EVALSHA`.
+    /// `FCALL` the library and claim new keys with `SET … NX GET` (Redis
+    /// 7+), else `EVALSHA` only.
     functions: bool,
+    tokens: Arc<Tokens>,
+    clock: Arc<ServerClock>,
 }
 
 /// Ownership of an in-flight record: its key and the lease token.
 pub struct RedisTicket {
     key: String,
+    /// The scope's set, with a quota.
+    scope_key: Option<String>,
     token: [u8; 16],
     /// Until when settling is worth retrying: the lease's end by this
     /// process's clock, a little early (the server's clock decides).
@@ -150,6 +176,11 @@ impl RedisStore {
 
     async fn with_library(conn: Conn, config: RedisConfig) -> Result<Self, StoreError> {
         let functions = conn.load_library(config.timeout).await?;
+        let time = conn
+            .server_ms(config.timeout)
+            .await
+            .map_err(CallError::into_error)?;
+        let clock = Arc::new(ServerClock::new(time, Instant::now()));
         if !functions {
             tracing::warn!(
                 "cannot load Redis Functions (Redis < 7, or no FUNCTION permission): \
@@ -160,6 +191,8 @@ impl RedisStore {
             conn,
             config,
             functions,
+            tokens: Arc::new(Tokens::new()?),
+            clock,
         })
     }
 
@@ -176,19 +209,44 @@ impl RedisStore {
 
     /// The Redis key of `(scope, key)`'s record, for operators and tests.
     pub fn record_key(&self, scope: &[u8], key: &[u8]) -> String {
-        record::key(&self.config.digest_secret, &self.config.prefix, scope, key)
+        self.keys(scope, key).record
     }
 
-    /// Runs `script` with `key` and `args`, with a timeout on each try. Also
-    /// says whether an earlier try may have run (its answer was lost).
-    async fn run(&self, op: &Op, key: &str, args: &[&[u8]]) -> Result<(Value, bool), CallError> {
+    /// The Redis key of `scope`'s set of live records (with a quota), for
+    /// operators and tests.
+    pub fn scope_key(&self, scope: &[u8]) -> Option<String> {
+        self.keys(scope, b"").scope
+    }
+
+    fn keys(&self, scope: &[u8], key: &[u8]) -> record::Keys {
+        let quota = self.config.store.max_keys_per_scope.is_some();
+        let c = &self.config;
+        record::keys(&c.digest_secret, &c.prefix, quota, scope, key)
+    }
+
+    /// Runs `op` on `keys` with `args`; see [`Self::retrying`].
+    async fn run(
+        &self,
+        op: &Op,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<(Value, bool), CallError> {
+        let (conn, functions, timeout) = (&self.conn, self.functions, self.config.timeout);
+        self.retrying(|| conn.invoke(op, functions, keys, args, timeout))
+            .await
+    }
+
+    /// Runs `call` with a timeout on each try, trying again after a timeout
+    /// or broken connection. Also says whether an earlier try may have run
+    /// (its answer was lost).
+    async fn retrying<F, Fut>(&self, call: F) -> Result<(Value, bool), CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, CallError>>,
+    {
         let mut last = StoreError::Timeout;
         for attempt in 0..self.config.attempts.max(1) {
-            match self
-                .conn
-                .invoke(op, self.functions, key, args, self.config.timeout)
-                .await
-            {
+            match call().await {
                 Ok(v) => return Ok((v, attempt > 0)),
                 Err(CallError::Failed { error, retry: true }) => last = error,
                 Err(e) => return Err(e),
@@ -209,7 +267,7 @@ impl RedisStore {
     async fn settle(
         &self,
         op: &Op,
-        key: &str,
+        keys: &[&str],
         args: &[&[u8]],
         releasing: bool,
         settle_by: Instant,
@@ -217,7 +275,7 @@ impl RedisStore {
         let mut pause = Duration::from_millis(20);
         let mut retried = false;
         let answer = loop {
-            match self.run(op, key, args).await {
+            match self.run(op, keys, args).await {
                 Err(CallError::Failed { error, .. }) => {
                     if Instant::now() + pause >= settle_by {
                         return Err(error);
@@ -241,10 +299,7 @@ impl RedisStore {
                 _ => Err(StoreError::Corrupt),
             },
             // A full Redis cannot take the response; the lease runs out.
-            Err(CallError::OutOfMemory) => {
-                Err(StoreError::Unavailable("redis is out of memory".into()))
-            }
-            Err(CallError::Failed { error, .. }) => Err(error),
+            Err(e) => Err(e.into_error()),
         }
     }
 }
@@ -267,33 +322,68 @@ fn check_bounds(store: &StoreConfig) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl IdempotencyStore for RedisStore {
-    type Ticket = RedisTicket;
-
-    fn config(&self) -> &StoreConfig {
-        &self.config.store
-    }
-
-    async fn ready(&self) -> Result<(), StoreError> {
-        self.conn.ping(self.config.timeout).await
-    }
-
-    async fn begin(
+impl RedisStore {
+    /// The fast claim: `SET … NX GET` of a new running record. `None` when
+    /// the answer needs the script (a running record with this fingerprint,
+    /// or Redis at `maxmemory`).
+    async fn claim_new(
         &self,
         req: &Request<'_>,
-    ) -> Result<Begin<StoredResponse, RedisTicket>, StoreError> {
-        let claimed_at = Instant::now();
-        let key = self.record_key(req.scope, req.key);
-        let mut token = [0u8; 16];
-        getrandom::fill(&mut token)
-            .map_err(|e| StoreError::Unavailable(format!("no OS randomness: {e}")))?;
+        key: &str,
+        token: [u8; 16],
+    ) -> Result<Option<Begin<StoredResponse, ()>>, StoreError> {
+        let store = &self.config.store;
+        let ttl = millis(store.ttl);
+        let running = Record::Running {
+            fingerprint: req.fingerprint.0,
+            token,
+            lease: Lease::FromExpiry { ttl },
+        }
+        .encode()?;
+        let px = millis(store.lease).saturating_add(ttl);
+        let (conn, timeout) = (&self.conn, self.config.timeout);
+        let reply = match self
+            .retrying(|| conn.set_new(key, &running, px, timeout))
+            .await
+        {
+            Ok((reply, _)) => reply,
+            Err(CallError::OutOfMemory) => return Ok(None),
+            Err(CallError::Failed { error, .. }) => return Err(error),
+        };
+        let existing = match reply {
+            Value::Nil => return Ok(Some(Begin::Fresh(()))),
+            Value::BulkString(b) => record_codec::decode(&b)?,
+            _ => return Err(StoreError::Corrupt),
+        };
+        Ok(match existing {
+            Record::Done {
+                fingerprint,
+                response,
+                ..
+            } if fingerprint == req.fingerprint.0 => Some(Begin::Replay(response)),
+            Record::Running { fingerprint, .. } if fingerprint == req.fingerprint.0 => None,
+            _ => Some(Begin::Mismatch),
+        })
+    }
+
+    /// The claim script, or the read-only one at `maxmemory`.
+    async fn claim_script(
+        &self,
+        req: &Request<'_>,
+        keys: &[&str],
+        token: [u8; 16],
+    ) -> Result<Begin<StoredResponse, ()>, StoreError> {
         let store = &self.config.store;
         let stamp = req.stamp.to_string();
         let keep = req.keep_until.map(|k| k.to_string()).unwrap_or_default();
         let lease = millis(store.lease).to_string();
         let skew = millis(store.max_skew).to_string();
         let ttl = millis(store.ttl).to_string();
-        let args: [&[u8]; 7] = [
+        let max = store
+            .max_keys_per_scope
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        let args: [&[u8]; 8] = [
             &req.fingerprint.0,
             &token,
             stamp.as_bytes(),
@@ -301,14 +391,15 @@ impl IdempotencyStore for RedisStore {
             lease.as_bytes(),
             skew.as_bytes(),
             ttl.as_bytes(),
+            max.as_bytes(),
         ];
-        let reply = match self.run(&scripts::CLAIM, &key, &args).await {
+        let reply = match self.run(&scripts::CLAIM, keys, &args).await {
             Ok((reply, _)) => reply,
             // maxmemory with `noeviction`: Functions refuse a writing function
             // before it runs, so read without writing; a key that needs a new
             // record answers `full`. (`EVALSHA` fails only at the write.)
             Err(CallError::OutOfMemory) if self.functions => {
-                match self.run(&scripts::PEEK, &key, &args).await {
+                match self.run(&scripts::PEEK, keys, &args).await {
                     Ok((reply, _)) => reply,
                     Err(CallError::OutOfMemory) => return Ok(Begin::Full),
                     Err(CallError::Failed { error, .. }) => return Err(error),
@@ -323,25 +414,119 @@ impl IdempotencyStore for RedisStore {
         let mut parts = parts.into_iter();
         let tag = parts.next().ok_or(StoreError::Corrupt)?;
         Ok(match text(&tag)? {
-            b"fresh" => Begin::Fresh(RedisTicket {
-                key,
-                token,
-                settle_by: claimed_at + store.lease.mul_f32(0.9),
-            }),
+            b"fresh" => Begin::Fresh(()),
             b"inflight" => Begin::InFlight,
             b"abandoned" => Begin::Abandoned,
             b"mismatch" => Begin::Mismatch,
             b"stale" => Begin::Stale,
             b"full" => Begin::Full,
-            b"replay" => {
-                let mut field = || match parts.next() {
-                    Some(Value::BulkString(b)) => Ok(b),
-                    _ => Err(StoreError::Corrupt),
-                };
-                let (status, headers, body) = (field()?, field()?, field()?);
-                Begin::Replay(record::decode(&status, &headers, body)?)
-            }
+            b"quota" => Begin::Quota,
+            b"replay" => match parts.next() {
+                Some(Value::BulkString(b)) => match record_codec::decode(&b)? {
+                    Record::Done { response, .. } => Begin::Replay(response),
+                    Record::Running { .. } => return Err(StoreError::Corrupt),
+                },
+                _ => return Err(StoreError::Corrupt),
+            },
             _ => return Err(StoreError::Corrupt),
+        })
+    }
+
+    /// Whether the fast claim may answer `req`: no quota, no `keep_until`,
+    /// Redis 7+, and a stamp the server's clock surely does not call stale.
+    fn fast_path(&self, req: &Request<'_>, at: Instant) -> bool {
+        let store = &self.config.store;
+        self.functions
+            && store.max_keys_per_scope.is_none()
+            && req.keep_until.is_none()
+            && req.stamp
+                <= self
+                    .clock
+                    .at_least(at)
+                    .saturating_add(millis(store.max_skew))
+    }
+
+    /// Reads the server's clock again if due (one caller per period).
+    async fn refresh_clock(&self, at: Instant) {
+        if self.functions && self.clock.due(at) {
+            if let Ok(ms) = self.conn.server_ms(self.config.timeout).await {
+                self.clock.set(ms, Instant::now());
+            }
+        }
+    }
+}
+
+impl IdempotencyStore for RedisStore {
+    type Ticket = RedisTicket;
+
+    fn config(&self) -> &StoreConfig {
+        &self.config.store
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.conn.ping(self.config.timeout).await
+    }
+
+    /// With a quota: the time until the scope's earliest live record ends,
+    /// if the scope is at its quota. `None` otherwise.
+    async fn retry_after(&self, req: &Request<'_>) -> Result<Option<Duration>, StoreError> {
+        let (Some(max), Some(scope)) = (
+            self.config.store.max_keys_per_scope,
+            self.keys(req.scope, req.key).scope,
+        ) else {
+            return Ok(None);
+        };
+        let max = max.to_string();
+        let reply = match self
+            .run(&scripts::EARLIEST, &[&scope], &[max.as_bytes()])
+            .await
+        {
+            Ok((reply, _)) => reply,
+            Err(e) => return Err(e.into_error()),
+        };
+        match reply {
+            Value::Int(ms) => Ok(u64::try_from(ms).ok().map(Duration::from_millis)),
+            _ => Err(StoreError::Corrupt),
+        }
+    }
+
+    async fn begin(
+        &self,
+        req: &Request<'_>,
+    ) -> Result<Begin<StoredResponse, RedisTicket>, StoreError> {
+        let claimed_at = Instant::now();
+        self.refresh_clock(claimed_at).await;
+        let record::Keys { record, scope } = self.keys(req.scope, req.key);
+        let token = self.tokens.next();
+        let fast = if self.fast_path(req, claimed_at) {
+            self.claim_new(req, &record, token).await?
+        } else {
+            None
+        };
+        let answer = match fast {
+            Some(answer) => answer,
+            None => {
+                let keys: &[&str] = match &scope {
+                    Some(set) => &[&record, set],
+                    None => &[&record],
+                };
+                self.claim_script(req, keys, token).await?
+            }
+        };
+        Ok(match answer {
+            Begin::Fresh(()) => Begin::Fresh(RedisTicket {
+                key: record,
+                scope_key: scope,
+                token,
+                settle_by: claimed_at + self.config.store.lease.mul_f32(0.9),
+            }),
+            Begin::Replay(r) => Begin::Replay(r),
+            Begin::InFlight => Begin::InFlight,
+            Begin::Abandoned => Begin::Abandoned,
+            Begin::Mismatch => Begin::Mismatch,
+            Begin::Full => Begin::Full,
+            Begin::Quota => Begin::Quota,
+            Begin::Stale => Begin::Stale,
         })
     }
 
@@ -356,18 +541,11 @@ impl IdempotencyStore for RedisStore {
             return Err(StoreError::TooLarge);
         }
         let ttl = millis(self.config.store.ttl).to_string();
-        let status = response.status.to_string();
-        let headers = record::encode_headers(&response.headers)?;
-        let args: [&[u8]; 5] = [
-            &ticket.token,
-            ttl.as_bytes(),
-            status.as_bytes(),
-            &headers,
-            &response.body,
-        ];
+        let packed = record_codec::encode_response(&response)?;
+        let args: [&[u8]; 3] = [&ticket.token, ttl.as_bytes(), &packed];
         self.settle(
             &scripts::COMPLETE,
-            &ticket.key,
+            &ticket.keys(),
             &args,
             false,
             ticket.settle_by,
@@ -378,12 +556,21 @@ impl IdempotencyStore for RedisStore {
     async fn abort(&self, ticket: RedisTicket) -> Result<(), StoreError> {
         self.settle(
             &scripts::ABORT,
-            &ticket.key,
+            &ticket.keys(),
             &[&ticket.token],
             true,
             ticket.settle_by,
         )
         .await
+    }
+}
+
+impl RedisTicket {
+    /// The script keys: the record, and the scope's set with a quota.
+    fn keys(&self) -> Vec<&str> {
+        std::iter::once(self.key.as_str())
+            .chain(self.scope_key.as_deref())
+            .collect()
     }
 }
 
@@ -416,7 +603,7 @@ mod tests {
             b"1000",
             b"10000",
         ];
-        store.run(&scripts::CLAIM, key, &args).await.unwrap().0
+        store.run(&scripts::CLAIM, &[key], &args).await.unwrap().0
     }
 
     fn tag(v: &Value) -> &[u8] {
@@ -439,15 +626,49 @@ mod tests {
         assert_eq!(tag(&claim(&store, &key, &[1; 16], 7).await), b"fresh");
         assert_eq!(tag(&claim(&store, &key, &[1; 16], 7).await), b"fresh");
         assert_eq!(tag(&claim(&store, &key, &[2; 16], 7).await), b"inflight");
-        let args: [&[u8]; 5] = [&[1; 16], b"10000", b"200", b"", b"body"];
+        let packed = record_codec::encode_response(&StoredResponse::default()).unwrap();
+        let args: [&[u8]; 3] = [&[1; 16], b"10000", &packed];
         for _ in 0..2 {
-            let (v, _) = store.run(&scripts::COMPLETE, &key, &args).await.unwrap();
+            let (v, _) = store.run(&scripts::COMPLETE, &[&key], &args).await.unwrap();
             assert_eq!(text(&v).unwrap(), b"ok");
         }
         assert_eq!(tag(&claim(&store, &key, &[3; 16], 7).await), b"replay");
         // A done record cannot be aborted, even by its owner's token.
-        let (v, _) = store.run(&scripts::ABORT, &key, &[&[1; 16]]).await.unwrap();
+        let (v, _) = store
+            .run(&scripts::ABORT, &[&key], &[&[1; 16]])
+            .await
+            .unwrap();
         assert_eq!(text(&v).unwrap(), b"other");
+    }
+
+    /// A fast claim retried after a lost reply finds its own running record
+    /// and defers to the script, which answers `fresh` to the same token
+    /// only; the record's lease end is the server's claim time plus the lease.
+    #[tokio::test]
+    async fn fast_claim_is_idempotent_under_retry() {
+        let server = RedisServer::start().unwrap();
+        let store = RedisStore::connect(&server.url(), RedisConfig::new(b"s".to_vec()))
+            .await
+            .unwrap();
+        let now = crate::store::Clock::now_ms(&crate::store::SystemClock);
+        let req = Request {
+            scope: b"alice",
+            key: b"k",
+            fingerprint: crate::store::Fingerprint([7; 16]),
+            stamp: now,
+            keep_until: None,
+        };
+        let key = store.record_key(b"alice", b"k");
+        let fresh = store.claim_new(&req, &key, [1; 16]).await.unwrap();
+        assert_eq!(fresh, Some(Begin::Fresh(())));
+        assert_eq!(store.claim_new(&req, &key, [1; 16]).await.unwrap(), None);
+        let again = store.claim_script(&req, &[&key], [1; 16]).await.unwrap();
+        assert_eq!(again, Begin::Fresh(()));
+        let other = store.claim_script(&req, &[&key], [2; 16]).await.unwrap();
+        assert_eq!(other, Begin::InFlight);
+        let pttl: u64 = server.cli(&["PTTL", &key]).unwrap().parse().unwrap();
+        let full = millis(store.config.store.lease + store.config.store.ttl);
+        assert!(pttl <= full && pttl > full - 5_000, "{pttl}");
     }
 
     /// Out-of-bounds numbers are refused before any write: a complete with a
@@ -463,11 +684,13 @@ mod tests {
         let key = store.record_key(b"alice", b"k");
         assert_eq!(tag(&claim(&store, &key, &[1; 16], 7).await), b"fresh");
         let huge = (u64::MAX / 2).to_string();
+        let packed = record_codec::encode_response(&StoredResponse::default()).unwrap();
         for ttl in ["0", "-5", "x", huge.as_str(), "1e300"] {
-            let args: [&[u8]; 5] = [&[1; 16], ttl.as_bytes(), b"200", b"", b"body"];
-            let res = store.run(&scripts::COMPLETE, &key, &args).await;
+            let args: [&[u8]; 3] = [&[1; 16], ttl.as_bytes(), &packed];
+            let res = store.run(&scripts::COMPLETE, &[&key], &args).await;
             assert!(res.is_err(), "ttl {ttl}: {res:?}");
-            assert_eq!(server.cli(&["HGET", &key, "st"]).unwrap(), "r", "ttl {ttl}");
+            let rec = server.cli(&["GETRANGE", &key, "0", "0"]).unwrap();
+            assert_eq!(rec, "k", "ttl {ttl}");
             let pttl: u64 = server.cli(&["PTTL", &key]).unwrap().parse().unwrap();
             assert!(pttl <= 20_000, "ttl {ttl}: pttl {pttl}");
         }
@@ -482,7 +705,7 @@ mod tests {
             b"1000",
             b"10000",
         ];
-        assert!(store.run(&scripts::CLAIM, &other, &args).await.is_err());
+        assert!(store.run(&scripts::CLAIM, &[&other], &args).await.is_err());
         assert_eq!(server.cli(&["EXISTS", &other]).unwrap(), "0");
         let args: [&[u8]; 7] = [
             &[7; 16],
@@ -493,7 +716,7 @@ mod tests {
             b"1000",
             b"10000",
         ];
-        let (v, _) = store.run(&scripts::CLAIM, &other, &args).await.unwrap();
+        let (v, _) = store.run(&scripts::CLAIM, &[&other], &args).await.unwrap();
         assert_eq!(tag(&v), b"fresh");
         let pttl: u64 = server.cli(&["PTTL", &other]).unwrap().parse().unwrap();
         assert!(pttl > MAX_MILLIS && pttl <= 2 * MAX_MILLIS, "{pttl}");
