@@ -93,7 +93,8 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
         self
     }
 
-    /// The `Retry-After` sent with a `503` (rounded up to whole seconds).
+    /// The `Retry-After` sent with a `503` when the store is unavailable, or
+    /// full and cannot tell when a record ends (rounded up to whole seconds).
     pub fn retry_after(mut self, after: Duration) -> Self {
         Arc::make_mut(&mut self.settings).retry_after = after;
         self

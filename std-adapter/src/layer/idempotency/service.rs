@@ -75,6 +75,11 @@ const FULL: Problem = Problem::new(
     "idempotency-store-full",
     "No room to remember another Idempotency-Key now",
 );
+const QUOTA: Problem = Problem::new(
+    StatusCode::TOO_MANY_REQUESTS,
+    "idempotency-key-quota",
+    "This subject holds as many live Idempotency-Keys as it may; retry when one ends",
+);
 const LOST: Problem = Problem::new(
     StatusCode::INTERNAL_SERVER_ERROR,
     "idempotency-task-lost",
@@ -174,8 +179,31 @@ fn marked(outcome: Outcome, mut res: Response<Body>) -> Response<Body> {
 
 /// A `503` that says when to come back.
 fn unavailable(problem: &Problem, settings: &Settings) -> Response<Body> {
+    retry_later(problem, settings.retry_after)
+}
+
+/// A refusal until a record in the way ends: `Retry-After` from the store
+/// (the layer's default when it cannot tell or fails).
+async fn blocked<St: IdempotencyStore>(
+    problem: &Problem,
+    store: &St,
+    claim: &Claim<'_>,
+    settings: &Settings,
+) -> Response<Body> {
+    let after = match store.retry_after(claim).await {
+        Ok(Some(after)) => after,
+        Ok(None) => settings.retry_after,
+        Err(e) => {
+            tracing::debug!(error = %e, "no Retry-After from the store");
+            settings.retry_after
+        }
+    };
+    retry_later(problem, after)
+}
+
+/// `problem` with `Retry-After: after`, in whole seconds rounded up, at least 1.
+fn retry_later(problem: &Problem, after: std::time::Duration) -> Response<Body> {
     let mut res = problem.response();
-    let after = settings.retry_after;
     let secs = after
         .as_secs()
         .saturating_add(u64::from(after.subsec_nanos() > 0));
@@ -286,9 +314,14 @@ where
         }
         Ok(Begin::Mismatch) => return Ok((Outcome::Mismatch, MISMATCH.response())),
         Ok(Begin::Stale) => return Ok((Outcome::Stale, STALE.response())),
-        Ok(Begin::Full) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
-        // Until the quota lands in the layer (429 + Retry-After), fail closed.
-        Ok(Begin::Quota) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
+        Ok(Begin::Full) => {
+            let res = blocked(&FULL, &*store, &claim, &settings).await;
+            return Ok((Outcome::Full, res));
+        }
+        Ok(Begin::Quota) => {
+            let res = blocked(&QUOTA, &*store, &claim, &settings).await;
+            return Ok((Outcome::Quota, res));
+        }
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store cannot decide");
             return Ok((
