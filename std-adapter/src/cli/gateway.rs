@@ -8,7 +8,11 @@ use super::{keys::RingArgs, paseto::PasetoArgs, policy::PolicyArgs, redis::Redis
 use crate::{
     gateway::{self, Forwarding, Limits, Metered, Metrics, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
-    store::{memory::{self, MemoryStore}, redis::MAX_MILLIS, IdempotencyStore, StoreConfig},
+    store::{
+        memory::{self, MemoryStore},
+        redis::MAX_MILLIS,
+        IdempotencyStore, StoreConfig,
+    },
 };
 
 /// Arguments of `tessera gateway`.

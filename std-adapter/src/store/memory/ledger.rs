@@ -212,8 +212,7 @@ impl Ledger {
     }
 
     fn full(&self) -> bool {
-        self.records.len() >= self.capacity
-            || self.bytes.saturating_add(self.reserve) > self.budget
+        self.records.len() >= self.capacity || self.bytes.saturating_add(self.reserve) > self.budget
     }
 
     /// When a record of the store leaves the ledger next.
