@@ -16,11 +16,11 @@ use serde_json::{json, Value};
 use tessera_std::{
     layer::{
         auth::BearerAuthLayer,
-        idempotency::{Delivery, IdempotencyLayer, IDEMPOTENT_REPLAYED, ORIGINAL_STATUS},
+        idempotency::{Delivery, IdempotencyLayer, NoScope, IDEMPOTENT_REPLAYED, ORIGINAL_STATUS},
     },
     store::{memory::MemoryStore, StoreConfig},
 };
-use tower::{util::BoxCloneService, ServiceBuilder, ServiceExt};
+use tower::{util::BoxCloneService, Layer, ServiceBuilder, ServiceExt};
 
 type Svc = BoxCloneService<Request<Body>, Response<Body>, Infallible>;
 
@@ -711,4 +711,83 @@ async fn a_response_body_that_breaks_off_is_502_and_kept_as_an_unknown_outcome()
         1,
         "the handler may have acted: a broken response is never run again"
     );
+}
+
+#[tokio::test]
+async fn a_tenant_claim_scope_shares_keys_within_a_tenant_only() {
+    let rig = Rig::with(|l| {
+        l.scope(|req: &http::request::Parts| {
+            let token = req
+                .extensions
+                .get::<tessera_std::layer::auth::VerifiedToken>()
+                .ok_or(NoScope::Unauthenticated)?;
+            let claims: Value = token.claims().map_err(|_| NoScope::Forbidden)?;
+            let tenant = claims["tenant"].as_str().ok_or(NoScope::Forbidden)?;
+            Ok(tenant.as_bytes().to_vec())
+        })
+    });
+    let of = |sub: &str, tenant: &str| {
+        token(&json!({"sub": sub, "tenant": tenant, "iat": now(), "exp": now() + 3600}))
+    };
+    let send = |t: String| rig.send(request("POST", "/orders", Some(&t), Some("k"), "{}"));
+    let first = send(of("alice", "acme")).await;
+    assert_eq!(first.0, StatusCode::CREATED);
+    // Bob of the same tenant gets Alice's response; Carol of another runs.
+    let bob = send(of("bob", "acme")).await;
+    assert_eq!(bob.0, StatusCode::CREATED);
+    assert_eq!(bob.1[IDEMPOTENT_REPLAYED], "true");
+    let carol = send(of("carol", "globex")).await;
+    assert!(!carol.1.contains_key(IDEMPOTENT_REPLAYED));
+    assert_eq!(rig.hits(), 2);
+    // No tenant claim: 403, nothing runs.
+    let none = send(token_for("dave")).await;
+    assert_eq!(
+        (none.0, problem(&none)),
+        (
+            StatusCode::FORBIDDEN,
+            "tag:tessera,2026:token-without-subject".into()
+        )
+    );
+    assert_eq!(rig.hits(), 2);
+}
+
+/// What a TLS acceptor would insert for a verified client certificate.
+#[derive(Clone)]
+struct PeerIdentity(&'static str);
+
+#[tokio::test]
+async fn an_mtls_identity_scope_needs_no_token_and_any_request_body() {
+    use http_body_util::Full;
+    let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let svc = IdempotencyLayer::new(store)
+        .scope(|req: &http::request::Parts| {
+            let peer = req
+                .extensions
+                .get::<PeerIdentity>()
+                .ok_or(NoScope::Unauthenticated)?;
+            Ok(peer.0.as_bytes().to_vec())
+        })
+        .layer(upstream_app(Arc::clone(&hits)));
+    // The request body is `Full<Bytes>`, not axum's `Body`.
+    let req = |peer: Option<&'static str>| {
+        let mut req = Request::post("/orders")
+            .header("idempotency-key", "k")
+            .body(Full::new(bytes::Bytes::from_static(b"{}")))
+            .unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(PeerIdentity(peer));
+        }
+        req
+    };
+    let send = |r| async { read(svc.clone().oneshot(r).await.unwrap()).await };
+    assert_eq!(send(req(Some("device-1"))).await.0, StatusCode::CREATED);
+    let again = send(req(Some("device-1"))).await;
+    assert_eq!(&again.1[IDEMPOTENT_REPLAYED], "true");
+    assert!(!send(req(Some("device-2")))
+        .await
+        .1
+        .contains_key(IDEMPOTENT_REPLAYED));
+    assert_eq!(send(req(None)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -31,8 +31,9 @@
 //! then (the process was killed) is abandoned, never run again in its TTL.
 //!
 //! Keys are scoped by the `sub` of the [`VerifiedToken`] that the authentication
-//! layer put into the request (no token is `401`): two principals never share
-//! a key. A request is identified by its fingerprint: method, path and query,
+//! layer put into the request (no token is `401`), or by any other [`Scope`]
+//! ([`IdempotencyLayer::scope`]: a tenant claim, an mTLS identity): two
+//! principals never share a key. A request is identified by its fingerprint: method, path and query,
 //! and a SHA-256 digest of the body. Rejections are `application/problem+json`.
 //! Other methods pass through untouched.
 //!
@@ -71,10 +72,12 @@ mod key;
 mod layer;
 mod outcome;
 mod replay;
+mod scope;
 mod service;
 
 pub use key::{IDEMPOTENCY_KEY, MAX_KEY_LEN};
 pub use layer::IdempotencyLayer;
 pub use outcome::{Delivery, Outcome};
 pub use replay::{IDEMPOTENT_REPLAYED, ORIGINAL_STATUS};
+pub use scope::{NoScope, Scope, Subject};
 pub use service::Idempotency;

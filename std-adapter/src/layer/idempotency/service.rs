@@ -22,6 +22,7 @@ use super::{
     layer::Settings,
     outcome::{Delivery, Outcome, ABANDONED, BROKEN_RESPONSE, HANDLER_FAILED},
     replay,
+    scope::NoScope,
 };
 use crate::{
     layer::{
@@ -43,7 +44,7 @@ const MISSING_KEY: Problem = Problem::new(
 const NO_SUBJECT: Problem = Problem::new(
     StatusCode::FORBIDDEN,
     "token-without-subject",
-    "The token has no subject to scope idempotency keys",
+    "The request has no principal (the token's subject) to scope idempotency keys",
 );
 const IN_FLIGHT: Problem = Problem::new(
     StatusCode::CONFLICT,
@@ -253,11 +254,11 @@ where
     if matches!(key, Ok(None)) && !settings.require_key {
         return Ok((Outcome::Pass, pass(inner, req).await?));
     }
-    let Some(token) = req.extensions().get::<VerifiedToken>().cloned() else {
-        return Ok((Outcome::Unauthorized, unauthorized(false)));
-    };
-    let Some(scope) = token.sub() else {
-        return Ok((Outcome::BadRequest, NO_SUBJECT.response()));
+    let (parts, body) = req.into_parts();
+    let scope = match settings.scope.scope(&parts) {
+        Ok(scope) => scope,
+        Err(NoScope::Unauthenticated) => return Ok((Outcome::Unauthorized, unauthorized(false))),
+        Err(NoScope::Forbidden) => return Ok((Outcome::BadRequest, NO_SUBJECT.response())),
     };
     let key = match key {
         Ok(Some(key)) => key,
@@ -265,11 +266,10 @@ where
         Err(e) => return Ok((Outcome::BadRequest, e.problem().response())),
     };
     // Refused before reading, so `Expect: 100-continue` gets 413, not 100.
-    if announced_over(req.headers(), settings.max_request_bytes) {
+    if announced_over(&parts.headers, settings.max_request_bytes) {
         return Ok((Outcome::BadRequest, BODY_TOO_LARGE.response()));
     }
 
-    let (parts, body) = req.into_parts();
     let body = match Limited::new(body, settings.max_request_bytes)
         .collect()
         .await
@@ -290,11 +290,13 @@ where
         &Sha256::digest(&body),
     ]);
     // The same token carries the same `iat` on every retry: see the module docs.
-    let stamp = token
-        .iat()
+    let stamp = parts
+        .extensions
+        .get::<VerifiedToken>()
+        .and_then(VerifiedToken::iat)
         .map_or_else(now_ms, |iat| iat.saturating_mul(1000));
     let claim = Claim {
-        scope: scope.as_bytes(),
+        scope: &scope,
         key: &key,
         fingerprint,
         stamp,
