@@ -476,7 +476,10 @@ fn help_names_every_flags_environment_variable_and_the_limits_defaults() {
         }
     }
     for (flag, default) in [
-        ("--max-keys-per-sub", "capacity / 16 in memory, 4096 with Redis"),
+        (
+            "--max-keys-per-sub",
+            "capacity / 16 in memory, 4096 with Redis",
+        ),
         ("--max-store-bytes", "268435456"),
         ("--capacity", "--max-store-bytes / 4096"),
         ("--header-timeout", "10"),
