@@ -52,6 +52,7 @@ wait_port() { # port what
 }
 
 up=$(free_port); ngx=$(free_port); mem=$(free_port); red=$(free_port); rport=$(free_port)
+madmin=$(free_port); radmin=$(free_port)
 "$bin/examples/echo_upstream" "127.0.0.1:$up" 2>"$work/upstream.log" & pids+=($!)
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
   --dir "$work" >"$work/redis.log" & pids+=($!)
@@ -82,12 +83,16 @@ EOF
 "$nginx_bin" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.log" & pids+=($!)
 
 "$bin/tessera" keygen --out "$work/key"
-gw() { # port name flags...
+# Every feature on: metrics on an admin listener, a per-subject quota and a
+# byte budget, both sized above what one run sends (one subject, about a
+# million keys), responses up to 64 KiB stored.
+gw() { # port admin-port name flags...
   "$bin/tessera" gateway --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$up" \
-    --key-file "$work/key" --capacity 2000000 "${@:3}" 2>"$work/$2.log" & pids+=($!)
+    --key-file "$work/key" --admin-listen "127.0.0.1:$2" --max-keys-per-sub 2000000 \
+    --max-response-bytes 65536 "${@:4}" 2>"$work/$3.log" & pids+=($!)
 }
-gw "$mem" gateway-memory
-gw "$red" gateway-redis --redis "redis://127.0.0.1:$rport/"
+gw "$mem" "$madmin" gateway-memory --capacity 2000000 --max-store-bytes $((2 << 30))
+gw "$red" "$radmin" gateway-redis --redis "redis://127.0.0.1:$rport/"
 wait_port "$ngx" nginx
 wait_port "$mem" gateway-memory
 wait_port "$red" gateway-redis
@@ -134,11 +139,26 @@ measure() { # name port script round
   echo "$1 $4 $rps" >>"$work/results"
 }
 
+echo "load before: $(uptime)"
 for r in $(seq "$rounds"); do
   measure nginx "$ngx" fresh.lua "$r"
   measure gateway-memory "$mem" fresh.lua "$r"
   measure gateway-redis "$red" fresh.lua "$r"
   measure replay-memory "$mem" replay.lua "$r"
+done
+
+echo "load after: $(uptime)"
+# Where a request's time goes, from the gateways' own histograms: mean
+# store call and mean upstream time (to the response head).
+for g in "memory $madmin" "redis $radmin"; do
+  set -- $g
+  curl -s "http://127.0.0.1:$2/metrics" | awk -v g="$1" '
+    /^tessera_(store|upstream)_seconds_(sum|count) / { v[$1] = $2 }
+    END {
+      printf "gateway-%s: store calls %d, mean %.1f us; upstream calls %d, mean %.1f us\n", g,
+        v["tessera_store_seconds_count"], 1e6 * v["tessera_store_seconds_sum"] / (v["tessera_store_seconds_count"] + 1e-9),
+        v["tessera_upstream_seconds_count"], 1e6 * v["tessera_upstream_seconds_sum"] / (v["tessera_upstream_seconds_count"] + 1e-9)
+    }'
 done
 
 python3 - "$work/results" <<'EOF'

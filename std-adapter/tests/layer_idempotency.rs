@@ -16,11 +16,11 @@ use serde_json::{json, Value};
 use tessera_std::{
     layer::{
         auth::BearerAuthLayer,
-        idempotency::{Delivery, IdempotencyLayer, IDEMPOTENT_REPLAYED, ORIGINAL_STATUS},
+        idempotency::{Delivery, IdempotencyLayer, NoScope, IDEMPOTENT_REPLAYED, ORIGINAL_STATUS},
     },
     store::{memory::MemoryStore, StoreConfig},
 };
-use tower::{util::BoxCloneService, ServiceBuilder, ServiceExt};
+use tower::{util::BoxCloneService, Layer, ServiceBuilder, ServiceExt};
 
 type Svc = BoxCloneService<Request<Body>, Response<Body>, Infallible>;
 
@@ -630,6 +630,7 @@ async fn a_stamp_far_in_the_future_is_refused() {
 async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
     // 1024 records; every request carries the same token, so the same stamp,
     // and no completed record may be evicted: some bucket fills up first.
+    // The layer's own 1.5 s is only for a store that cannot tell.
     let rig = Rig::with(|l| l.retry_after(Duration::from_millis(1500)));
     let t = token_for("alice");
     let mut full = None;
@@ -651,7 +652,9 @@ async fn a_full_store_is_503_with_retry_after_and_nothing_runs_twice() {
     }
     let (i, r) = full.expect("a 1024-record store must refuse within 1100 keys");
     assert_eq!(problem(&r), "tag:tessera,2026:idempotency-store-full");
-    assert_eq!(r.1[header::RETRY_AFTER], "2");
+    // The records in the way completed just now and end after the 24 h TTL.
+    let after: u64 = r.1[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((86_300..=86_402).contains(&after), "Retry-After {after}");
     assert_eq!(rig.hits(), i, "the refused request did not run");
     // Earlier keys are still replayed, not run again.
     let again = rig
@@ -708,4 +711,83 @@ async fn a_response_body_that_breaks_off_is_502_and_kept_as_an_unknown_outcome()
         1,
         "the handler may have acted: a broken response is never run again"
     );
+}
+
+#[tokio::test]
+async fn a_tenant_claim_scope_shares_keys_within_a_tenant_only() {
+    let rig = Rig::with(|l| {
+        l.scope(|req: &http::request::Parts| {
+            let token = req
+                .extensions
+                .get::<tessera_std::layer::auth::VerifiedToken>()
+                .ok_or(NoScope::Unauthenticated)?;
+            let claims: Value = token.claims().map_err(|_| NoScope::Forbidden)?;
+            let tenant = claims["tenant"].as_str().ok_or(NoScope::Forbidden)?;
+            Ok(tenant.as_bytes().to_vec())
+        })
+    });
+    let of = |sub: &str, tenant: &str| {
+        token(&json!({"sub": sub, "tenant": tenant, "iat": now(), "exp": now() + 3600}))
+    };
+    let send = |t: String| rig.send(request("POST", "/orders", Some(&t), Some("k"), "{}"));
+    let first = send(of("alice", "acme")).await;
+    assert_eq!(first.0, StatusCode::CREATED);
+    // Bob of the same tenant gets Alice's response; Carol of another runs.
+    let bob = send(of("bob", "acme")).await;
+    assert_eq!(bob.0, StatusCode::CREATED);
+    assert_eq!(bob.1[IDEMPOTENT_REPLAYED], "true");
+    let carol = send(of("carol", "globex")).await;
+    assert!(!carol.1.contains_key(IDEMPOTENT_REPLAYED));
+    assert_eq!(rig.hits(), 2);
+    // No tenant claim: 403, nothing runs.
+    let none = send(token_for("dave")).await;
+    assert_eq!(
+        (none.0, problem(&none)),
+        (
+            StatusCode::FORBIDDEN,
+            "tag:tessera,2026:token-without-subject".into()
+        )
+    );
+    assert_eq!(rig.hits(), 2);
+}
+
+/// What a TLS acceptor would insert for a verified client certificate.
+#[derive(Clone)]
+struct PeerIdentity(&'static str);
+
+#[tokio::test]
+async fn an_mtls_identity_scope_needs_no_token_and_any_request_body() {
+    use http_body_util::Full;
+    let store = Arc::new(MemoryStore::new(1024, StoreConfig::default()).unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let svc = IdempotencyLayer::new(store)
+        .scope(|req: &http::request::Parts| {
+            let peer = req
+                .extensions
+                .get::<PeerIdentity>()
+                .ok_or(NoScope::Unauthenticated)?;
+            Ok(peer.0.as_bytes().to_vec())
+        })
+        .layer(upstream_app(Arc::clone(&hits)));
+    // The request body is `Full<Bytes>`, not axum's `Body`.
+    let req = |peer: Option<&'static str>| {
+        let mut req = Request::post("/orders")
+            .header("idempotency-key", "k")
+            .body(Full::new(bytes::Bytes::from_static(b"{}")))
+            .unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(PeerIdentity(peer));
+        }
+        req
+    };
+    let send = |r| async { read(svc.clone().oneshot(r).await.unwrap()).await };
+    assert_eq!(send(req(Some("device-1"))).await.0, StatusCode::CREATED);
+    let again = send(req(Some("device-1"))).await;
+    assert_eq!(&again.1[IDEMPOTENT_REPLAYED], "true");
+    assert!(!send(req(Some("device-2")))
+        .await
+        .1
+        .contains_key(IDEMPOTENT_REPLAYED));
+    assert_eq!(send(req(None)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

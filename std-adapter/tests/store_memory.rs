@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 use tessera_std::{
     store::{
         memory::MemoryStore, Begin, Fingerprint, IdempotencyStore, Request, StoreConfig,
-        StoreError, TicketError,
+        StoreError, StoredResponse, TicketError,
     },
     testkit::conformance::{self, ManualClock},
 };
@@ -204,4 +204,159 @@ fn a_zero_lease_or_ttl_is_refused() {
             Some(StoreError::Config(why))
         );
     }
+}
+
+fn quota_config(quota: u32) -> StoreConfig {
+    StoreConfig {
+        lease: Duration::from_secs(10),
+        ttl: Duration::from_secs(60),
+        max_keys_per_scope: std::num::NonZeroU32::new(quota),
+        ..StoreConfig::default()
+    }
+}
+
+async fn fresh(
+    store: &MemoryStore<ManualClock>,
+    req: &Request<'_>,
+) -> tessera_std::store::memory::MemoryTicket {
+    match store.begin(req).await.unwrap() {
+        Begin::Fresh(t) => t,
+        other => panic!("expected fresh, got {}", other.name()),
+    }
+}
+
+#[tokio::test]
+async fn a_scope_over_its_quota_gets_quota_and_others_are_unaffected() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, quota_config(3), clock.clone()).unwrap();
+    // Three live records: one completed, one in flight, one abandoned.
+    let done = fresh(&store, &request(b"alice", b"k0", EPOCH_MS)).await;
+    store
+        .complete(done, conformance::response(1))
+        .await
+        .unwrap();
+    let _running = fresh(&store, &request(b"alice", b"k1", EPOCH_MS)).await;
+    let _lost = fresh(&store, &request(b"alice", b"k2", EPOCH_MS)).await;
+    let over = request(b"alice", b"k3", EPOCH_MS);
+    assert_eq!(store.begin(&over).await.unwrap().name(), "quota");
+    // Refused keys take nothing: asked again, still over.
+    assert_eq!(store.begin(&over).await.unwrap().name(), "quota");
+    // Her own completed key still replays; her running one is still in flight.
+    let replay = store
+        .begin(&request(b"alice", b"k0", EPOCH_MS))
+        .await
+        .unwrap();
+    assert_eq!(replay, Begin::Replay(conformance::response(1)));
+    assert_eq!(
+        store
+            .begin(&request(b"alice", b"k1", EPOCH_MS))
+            .await
+            .unwrap()
+            .name(),
+        "in_flight"
+    );
+    // Bob is not affected.
+    for k in [b"k0", b"k1", b"k3"] {
+        let t = fresh(&store, &request(b"bob", k, EPOCH_MS)).await;
+        store.complete(t, conformance::response(2)).await.unwrap();
+    }
+    // After the lease the abandoned claims still count (outcome unknown).
+    clock.tick(Duration::from_secs(11));
+    assert_eq!(store.begin(&over).await.unwrap().name(), "quota");
+}
+
+#[tokio::test]
+async fn quota_retry_after_is_when_the_scopes_earliest_record_ends() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, quota_config(2), clock.clone()).unwrap();
+    let a = fresh(&store, &request(b"alice", b"a", EPOCH_MS)).await;
+    clock.tick(Duration::from_secs(5));
+    store.complete(a, conformance::response(1)).await.unwrap(); // ends at +65 s
+    let _b = fresh(&store, &request(b"alice", b"b", EPOCH_MS)).await; // ends at +75 s
+    let over = request(b"alice", b"c", EPOCH_MS);
+    assert_eq!(store.begin(&over).await.unwrap().name(), "quota");
+    // 60 s until `a` ends, plus the ledger's one-second grace.
+    assert_eq!(
+        store.retry_after(&over).await.unwrap(),
+        Some(Duration::from_secs(61))
+    );
+    // A scope under its quota in a store with room is told nothing.
+    assert_eq!(
+        store
+            .retry_after(&request(b"bob", b"c", EPOCH_MS))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn an_abort_frees_its_quota_at_once() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, quota_config(1), clock.clone()).unwrap();
+    let t = fresh(&store, &request(b"alice", b"a", EPOCH_MS)).await;
+    let next = request(b"alice", b"b", EPOCH_MS);
+    assert_eq!(store.begin(&next).await.unwrap().name(), "quota");
+    store.abort(t).await.unwrap();
+    let _ = fresh(&store, &next).await;
+}
+
+#[tokio::test]
+async fn an_ended_record_stops_counting_and_a_live_one_never_does() {
+    let clock = ManualClock::at(EPOCH_MS);
+    let store = MemoryStore::with_clock(1, quota_config(1), clock.clone()).unwrap();
+    let t = fresh(&store, &request(b"alice", b"a", EPOCH_MS)).await;
+    store.complete(t, conformance::response(1)).await.unwrap();
+    let next = request(b"alice", b"b", EPOCH_MS);
+    // Up to the record's end and its grace, it counts.
+    clock.tick(Duration::from_millis(60_999));
+    assert_eq!(store.begin(&next).await.unwrap().name(), "quota");
+    clock.tick(Duration::from_millis(1));
+    let _ = fresh(&store, &next).await;
+    // An abandoned claim counts until lease + TTL (and the grace).
+    let later = request(b"alice", b"c", EPOCH_MS);
+    clock.tick(Duration::from_millis(70_999));
+    assert_eq!(store.begin(&later).await.unwrap().name(), "quota");
+    clock.tick(Duration::from_millis(1));
+    let _ = fresh(&store, &later).await;
+}
+
+#[tokio::test]
+async fn the_byte_budget_answers_full_with_when_the_oldest_record_ends() {
+    use tessera_std::store::memory::{HEADER_BYTES, RECORD_BYTES, WINDOW_BYTES};
+    let clock = ManualClock::at(EPOCH_MS);
+    let config = StoreConfig {
+        max_response_bytes: 10_000,
+        ..quota_config(1000)
+    };
+    // Room for the window, three claims in flight and 1000 bytes: not four.
+    let reserve = RECORD_BYTES + 10_000 + 128 * HEADER_BYTES;
+    let store = MemoryStore::bounded_with_clock(
+        1,
+        WINDOW_BYTES + 3 * reserve + 1000,
+        config,
+        clock.clone(),
+    )
+    .unwrap();
+    let mut tickets = Vec::new();
+    for k in [b"a", b"b", b"c"] {
+        tickets.push(fresh(&store, &request(b"alice", k, EPOCH_MS)).await);
+        clock.tick(Duration::from_secs(1));
+    }
+    let d = request(b"bob", b"d", EPOCH_MS);
+    assert_eq!(store.begin(&d).await.unwrap().name(), "full");
+    // The oldest claim ends at lease + TTL = 70 s after it began, 3 s ago.
+    assert_eq!(
+        store.retry_after(&d).await.unwrap(),
+        Some(Duration::from_secs(68))
+    );
+    // A completed small response gives back the rest of its reservation.
+    let small = StoredResponse {
+        status: 201,
+        headers: vec![],
+        body: vec![7; 100],
+    };
+    store.complete(tickets.remove(0), small).await.unwrap();
+    assert_eq!(store.charged_bytes(), 2 * reserve + RECORD_BYTES + 102);
+    let _ = fresh(&store, &d).await;
 }

@@ -1,6 +1,6 @@
 //! `tessera gateway`: flags to a running gateway.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use clap::Args;
 
@@ -8,7 +8,11 @@ use super::{keys::RingArgs, paseto::PasetoArgs, policy::PolicyArgs, redis::Redis
 use crate::{
     gateway::{self, Forwarding, Limits, Metered, Metrics, Proxy, Upstream},
     layer::{auth::BearerAuthLayer, idempotency::IdempotencyLayer},
-    store::{memory::MemoryStore, redis::MAX_MILLIS, IdempotencyStore, StoreConfig},
+    store::{
+        memory::{self, MemoryStore},
+        redis::MAX_MILLIS,
+        IdempotencyStore, StoreConfig,
+    },
 };
 
 /// Arguments of `tessera gateway`.
@@ -31,14 +35,25 @@ pub(crate) struct GatewayArgs {
     /// How long a completed response is replayed, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 24 * 3600, env = "TESSERA_TTL")]
     ttl: u64,
-    /// Records the in-memory window holds (without --redis or --redis-cluster).
+    /// Records the in-memory store holds (without --redis or --redis-cluster)
+    /// [default: --max-store-bytes / 4096, so 65536]
+    #[arg(long, value_name = "N", env = "TESSERA_CAPACITY")]
+    capacity: Option<usize>,
+    /// Memory the in-memory store may take: its windows, plus per record
+    /// 512 bytes and its response (reserved at --max-response-bytes while in
+    /// flight, its stored size once complete). Full: 503 with Retry-After.
     #[arg(
         long,
-        value_name = "N",
-        default_value_t = 65_536,
-        env = "TESSERA_CAPACITY"
+        value_name = "BYTES",
+        default_value_t = 256 * 1024 * 1024,
+        env = "TESSERA_MAX_STORE_BYTES"
     )]
-    capacity: usize,
+    max_store_bytes: usize,
+    /// Most live keys (in flight or completed, unexpired) one token subject
+    /// holds; a new key over it gets 429 with Retry-After. 0: no quota
+    /// [default: capacity / 16 in memory, 4096 with Redis]
+    #[arg(long, value_name = "N", env = "TESSERA_MAX_KEYS_PER_SUB")]
+    max_keys_per_sub: Option<u32>,
     /// Without --redis: refuse (409 `idempotency-key-stale`) every new key
     /// whose stamp (the token's `iat`) is not after this time: `now` (when the
     /// gateway starts) or Unix seconds. Records are lost on restart; with
@@ -136,6 +151,27 @@ const MAX_SECS: u64 = MAX_MILLIS / 1000 - SETTLE_MARGIN.as_secs();
 /// Room for stored headers beyond `--max-response-bytes` of body.
 const HEADER_ROOM: usize = 16 * 1024;
 
+/// `--max-store-bytes` per record when `--capacity` is not given.
+const BYTES_PER_RECORD: usize = 4096;
+
+/// `--max-keys-per-sub` with Redis when not given.
+const REDIS_QUOTA: u32 = 4096;
+
+/// Refuses a budget that cannot hold the windows and one request in flight.
+fn check_budget(capacity: usize, max_bytes: usize, config: &StoreConfig) -> Result<(), Failure> {
+    let windows = memory::shards_for(capacity).saturating_mul(memory::WINDOW_BYTES);
+    let one = memory::RECORD_BYTES
+        .saturating_add(config.max_response_bytes)
+        .saturating_add(128 * memory::HEADER_BYTES);
+    let need = windows.saturating_add(one);
+    if max_bytes < need {
+        return Err(Failure(format!(
+            "--max-store-bytes {max_bytes} cannot hold {capacity} records' windows ({windows} bytes) and one response of --max-response-bytes: at least {need}"
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     let (keys, key_digest) = args.keys.keys_and_fingerprint()?;
     if !args.keys.is_paseto() && args.paseto.given() {
@@ -162,10 +198,15 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
             strip_authorization: args.strip_authorization,
         })
         .observe(metrics.upstream());
+    let capacity = args
+        .capacity
+        .unwrap_or(args.max_store_bytes / BYTES_PER_RECORD);
+    let quota = |default: u32| NonZeroU32::new(args.max_keys_per_sub.unwrap_or(default));
     let config = StoreConfig {
         ttl: Duration::from_secs(args.ttl),
         lease: upstream_timeout.saturating_add(SETTLE_MARGIN),
         max_response_bytes: args.max_response_bytes.saturating_add(HEADER_ROOM),
+        max_keys_per_scope: quota(REDIS_QUOTA),
         ..StoreConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()
@@ -174,8 +215,13 @@ pub(crate) fn run(args: &GatewayArgs) -> Result<(), Failure> {
     runtime.block_on(async {
         match args.redis.connect(config, key_digest).await? {
             None => {
-                let mut store = MemoryStore::new(args.capacity, config)
-                    .map_err(|e| Failure(format!("--capacity {}: {e}", args.capacity)))?;
+                let config = StoreConfig {
+                    max_keys_per_scope: quota(u32::try_from(capacity / 16).unwrap_or(u32::MAX)),
+                    ..config
+                };
+                check_budget(capacity, args.max_store_bytes, &config)?;
+                let mut store = MemoryStore::bounded(capacity, args.max_store_bytes, config)
+                    .map_err(|e| Failure(format!("in-memory store: {e}")))?;
                 if let Some(floor_ms) = args.restart_floor {
                     store = store.with_restart_floor(floor_ms);
                 }

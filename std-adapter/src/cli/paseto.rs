@@ -37,10 +37,10 @@ impl Purpose {
 #[derive(Args, Debug, Default)]
 pub(crate) struct PasetoArgs {
     /// PASETO footer: written by `mint`; required equal by `verify` when given.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", env = "TESSERA_FOOTER")]
     footer: Option<String>,
     /// PASETO implicit assertion: authenticated, never carried in the token.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", env = "TESSERA_IMPLICIT")]
     implicit: Option<String>,
 }
 

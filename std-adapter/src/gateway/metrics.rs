@@ -126,6 +126,13 @@ impl<St: IdempotencyStore> IdempotencyStore for Metered<St> {
         self.timed(self.inner.ready()).await
     }
 
+    async fn retry_after(
+        &self,
+        req: &Request<'_>,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        self.inner.retry_after(req).await
+    }
+
     async fn begin(
         &self,
         req: &Request<'_>,

@@ -6,12 +6,16 @@ use http::HeaderName;
 use tokio_util::task::TaskTracker;
 use tower_layer::Layer;
 
-use super::service::Idempotency;
+use super::{
+    scope::{Scope, Subject},
+    service::Idempotency,
+};
 use crate::store::IdempotencyStore;
 
 /// Limits and choices of an [`IdempotencyLayer`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Settings {
+    pub(crate) scope: Arc<dyn Scope>,
     pub(crate) require_key: bool,
     pub(crate) max_request_bytes: usize,
     pub(crate) max_stored_body: usize,
@@ -42,6 +46,7 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
     /// room for headers), `Retry-After: 1` on a `503`.
     pub fn new(store: Arc<St>) -> Self {
         let settings = Settings {
+            scope: Arc::new(Subject),
             require_key: true,
             max_request_bytes: 1024 * 1024,
             max_stored_body: 56 * 1024,
@@ -60,6 +65,13 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
     /// is settled before the process exits.
     pub fn tasks(&self) -> TaskTracker {
         self.tasks.clone()
+    }
+
+    /// Scopes keys by `scope` instead of the verified token's `sub`; see
+    /// [`Scope`](super::Scope).
+    pub fn scope(mut self, scope: impl Scope) -> Self {
+        Arc::make_mut(&mut self.settings).scope = Arc::new(scope);
+        self
     }
 
     /// Whether a POST or PATCH without `Idempotency-Key` is refused with `400`
@@ -93,7 +105,8 @@ impl<St: IdempotencyStore> IdempotencyLayer<St> {
         self
     }
 
-    /// The `Retry-After` sent with a `503` (rounded up to whole seconds).
+    /// The `Retry-After` sent with a `503` when the store is unavailable, or
+    /// full and cannot tell when a record ends (rounded up to whole seconds).
     pub fn retry_after(mut self, after: Duration) -> Self {
         Arc::make_mut(&mut self.settings).retry_after = after;
         self

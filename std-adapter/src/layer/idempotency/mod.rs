@@ -15,7 +15,9 @@
 //! | same key, different request | `422` |
 //! | same key, still running | `409` |
 //! | same key, its lease ran out unsettled (the process died) | `502` `idempotency-outcome-unknown`, with `Idempotent-Replayed: true`, until the TTL |
-//! | store full or unavailable | `503` with `Retry-After`; nothing runs |
+//! | the subject already holds its quota of live keys ([`StoreConfig::max_keys_per_scope`]) | `429` with `Retry-After` (when its earliest record ends); nothing runs |
+//! | store full | `503` with `Retry-After` (when a record in the way ends, if the store can tell); nothing runs |
+//! | store unavailable | `503` with `Retry-After` ([`IdempotencyLayer::retry_after`]); nothing runs |
 //! | key missing (unless [`IdempotencyLayer::require_key`] is off) or malformed | `400` |
 //! | token without `sub` | `403` |
 //! | a method other than `GET HEAD OPTIONS POST PUT PATCH DELETE` (case-sensitive: `post` is not `POST`) | `501`; never reaches the inner service |
@@ -29,8 +31,9 @@
 //! then (the process was killed) is abandoned, never run again in its TTL.
 //!
 //! Keys are scoped by the `sub` of the [`VerifiedToken`] that the authentication
-//! layer put into the request (no token is `401`): two principals never share
-//! a key. A request is identified by its fingerprint: method, path and query,
+//! layer put into the request (no token is `401`), or by any other [`Scope`]
+//! ([`IdempotencyLayer::scope`]: a tenant claim, an mTLS identity): two
+//! principals never share a key. A request is identified by its fingerprint: method, path and query,
 //! and a SHA-256 digest of the body. Rejections are `application/problem+json`.
 //! Other methods pass through untouched.
 //!
@@ -63,15 +66,18 @@
 //!
 //! [`VerifiedToken`]: crate::layer::auth::VerifiedToken
 //! [`IdempotencyStore`]: crate::store::IdempotencyStore
+//! [`StoreConfig::max_keys_per_scope`]: crate::store::StoreConfig::max_keys_per_scope
 
 mod key;
 mod layer;
 mod outcome;
 mod replay;
+mod scope;
 mod service;
 
 pub use key::{IDEMPOTENCY_KEY, MAX_KEY_LEN};
 pub use layer::IdempotencyLayer;
 pub use outcome::{Delivery, Outcome};
 pub use replay::{IDEMPOTENT_REPLAYED, ORIGINAL_STATUS};
+pub use scope::{NoScope, Scope, Subject};
 pub use service::Idempotency;

@@ -67,6 +67,8 @@ pub enum Outcome {
     Mismatch,
     /// No room for another record.
     Full,
+    /// The subject holds as many live keys as its quota allows.
+    Quota,
     /// Stamp outside what the store can vouch for.
     Stale,
     /// The store could not answer.
@@ -94,6 +96,7 @@ impl Outcome {
             Outcome::Abandoned => "abandoned",
             Outcome::Mismatch => "mismatch",
             Outcome::Full => "full",
+            Outcome::Quota => "quota",
             Outcome::Stale => "stale",
             Outcome::StoreUnavailable => "store_unavailable",
             Outcome::MissingKey => "missing_key",

@@ -22,6 +22,7 @@ use super::{
     layer::Settings,
     outcome::{Delivery, Outcome, ABANDONED, BROKEN_RESPONSE, HANDLER_FAILED},
     replay,
+    scope::NoScope,
 };
 use crate::{
     layer::{
@@ -43,7 +44,7 @@ const MISSING_KEY: Problem = Problem::new(
 const NO_SUBJECT: Problem = Problem::new(
     StatusCode::FORBIDDEN,
     "token-without-subject",
-    "The token has no subject to scope idempotency keys",
+    "The request has no principal (the token's subject) to scope idempotency keys",
 );
 const IN_FLIGHT: Problem = Problem::new(
     StatusCode::CONFLICT,
@@ -74,6 +75,11 @@ const FULL: Problem = Problem::new(
     StatusCode::SERVICE_UNAVAILABLE,
     "idempotency-store-full",
     "No room to remember another Idempotency-Key now",
+);
+const QUOTA: Problem = Problem::new(
+    StatusCode::TOO_MANY_REQUESTS,
+    "idempotency-key-quota",
+    "This subject holds as many live Idempotency-Keys as it may; retry when one ends",
 );
 const LOST: Problem = Problem::new(
     StatusCode::INTERNAL_SERVER_ERROR,
@@ -174,8 +180,31 @@ fn marked(outcome: Outcome, mut res: Response<Body>) -> Response<Body> {
 
 /// A `503` that says when to come back.
 fn unavailable(problem: &Problem, settings: &Settings) -> Response<Body> {
+    retry_later(problem, settings.retry_after)
+}
+
+/// A refusal until a record in the way ends: `Retry-After` from the store
+/// (the layer's default when it cannot tell or fails).
+async fn blocked<St: IdempotencyStore>(
+    problem: &Problem,
+    store: &St,
+    claim: &Claim<'_>,
+    settings: &Settings,
+) -> Response<Body> {
+    let after = match store.retry_after(claim).await {
+        Ok(Some(after)) => after,
+        Ok(None) => settings.retry_after,
+        Err(e) => {
+            tracing::debug!(error = %e, "no Retry-After from the store");
+            settings.retry_after
+        }
+    };
+    retry_later(problem, after)
+}
+
+/// `problem` with `Retry-After: after`, in whole seconds rounded up, at least 1.
+fn retry_later(problem: &Problem, after: std::time::Duration) -> Response<Body> {
     let mut res = problem.response();
-    let after = settings.retry_after;
     let secs = after
         .as_secs()
         .saturating_add(u64::from(after.subsec_nanos() > 0));
@@ -225,11 +254,11 @@ where
     if matches!(key, Ok(None)) && !settings.require_key {
         return Ok((Outcome::Pass, pass(inner, req).await?));
     }
-    let Some(token) = req.extensions().get::<VerifiedToken>().cloned() else {
-        return Ok((Outcome::Unauthorized, unauthorized(false)));
-    };
-    let Some(scope) = token.sub() else {
-        return Ok((Outcome::BadRequest, NO_SUBJECT.response()));
+    let (parts, body) = req.into_parts();
+    let scope = match settings.scope.scope(&parts) {
+        Ok(scope) => scope,
+        Err(NoScope::Unauthenticated) => return Ok((Outcome::Unauthorized, unauthorized(false))),
+        Err(NoScope::Forbidden) => return Ok((Outcome::BadRequest, NO_SUBJECT.response())),
     };
     let key = match key {
         Ok(Some(key)) => key,
@@ -237,11 +266,10 @@ where
         Err(e) => return Ok((Outcome::BadRequest, e.problem().response())),
     };
     // Refused before reading, so `Expect: 100-continue` gets 413, not 100.
-    if announced_over(req.headers(), settings.max_request_bytes) {
+    if announced_over(&parts.headers, settings.max_request_bytes) {
         return Ok((Outcome::BadRequest, BODY_TOO_LARGE.response()));
     }
 
-    let (parts, body) = req.into_parts();
     let body = match Limited::new(body, settings.max_request_bytes)
         .collect()
         .await
@@ -262,11 +290,13 @@ where
         &Sha256::digest(&body),
     ]);
     // The same token carries the same `iat` on every retry: see the module docs.
-    let stamp = token
-        .iat()
+    let stamp = parts
+        .extensions
+        .get::<VerifiedToken>()
+        .and_then(VerifiedToken::iat)
         .map_or_else(now_ms, |iat| iat.saturating_mul(1000));
     let claim = Claim {
-        scope: scope.as_bytes(),
+        scope: &scope,
         key: &key,
         fingerprint,
         stamp,
@@ -286,9 +316,14 @@ where
         }
         Ok(Begin::Mismatch) => return Ok((Outcome::Mismatch, MISMATCH.response())),
         Ok(Begin::Stale) => return Ok((Outcome::Stale, STALE.response())),
-        Ok(Begin::Full) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
-        // Until the quota lands in the layer (429 + Retry-After), fail closed.
-        Ok(Begin::Quota) => return Ok((Outcome::Full, unavailable(&FULL, &settings))),
+        Ok(Begin::Full) => {
+            let res = blocked(&FULL, &*store, &claim, &settings).await;
+            return Ok((Outcome::Full, res));
+        }
+        Ok(Begin::Quota) => {
+            let res = blocked(&QUOTA, &*store, &claim, &settings).await;
+            return Ok((Outcome::Quota, res));
+        }
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store cannot decide");
             return Ok((
