@@ -92,10 +92,12 @@ async fn two_gateways_on_a_cluster_run_each_key_once() {
         .iter()
         .any(|l| l.contains("\"store\":\"redis-cluster\"")));
     let client = Client::new();
-    let token = token_for("alice");
+    // Eight subjects: with the default quota a subject's records share its
+    // hash slot, so the subjects are what spreads records over the nodes.
+    let tokens: Vec<String> = (0..8).map(|s| token_for(&format!("user-{s}"))).collect();
     let tasks: Vec<_> = (0..48 * 6)
         .map(|i| {
-            let (client, token) = (client.clone(), token.clone());
+            let (client, token) = (client.clone(), tokens[(i / 6) % 8].clone());
             let url = gws[i % 2].url("/orders");
             tokio::spawn(async move {
                 let res = client
@@ -122,7 +124,10 @@ async fn two_gateways_on_a_cluster_run_each_key_once() {
     assert_eq!((fresh, up.hits()), (48, 48));
     for i in 0..48 {
         let gw = &gws[i % 2];
-        assert_eq!(post(&client, gw, &token, &format!("key-{i}")).await, REPLAY);
+        assert_eq!(
+            post(&client, gw, &tokens[i % 8], &format!("key-{i}")).await,
+            REPLAY
+        );
     }
     assert_eq!(up.hits(), 48);
     for node in cluster.nodes().iter() {
@@ -156,7 +161,8 @@ async fn acl_user_from_the_environment_without_the_password_in_logs() {
     assert_eq!(post(&client, &gw, &token, "k").await, FRESH);
     assert_eq!(post(&client, &gw, &token, "k").await, REPLAY);
     assert_eq!(up.hits(), 1);
-    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "1");
+    // The record and the subject's quota set.
+    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "2");
     let clients = redis.cli(&["CLIENT", "LIST"]).unwrap();
     assert!(clients.contains("user=app"), "{clients}");
     let logs = gw.logs();
@@ -259,11 +265,12 @@ async fn a_record_secret_keeps_records_across_a_key_rotation() {
     assert_eq!(post(&client, &other_prefix, &token, "k").await, FRESH);
     assert_eq!(up.hits(), 3);
     let keys = redis.cli(&["KEYS", "*"]).unwrap();
-    assert_eq!(
-        keys.lines().filter(|k| k.starts_with("tessera:{")).count(),
-        2
-    );
-    assert_eq!(keys.lines().filter(|k| k.starts_with("svc2:{")).count(), 1);
+    // Records only: with the default quota each scope also has a counting
+    // set, named `…}q`.
+    let records = keys.lines().filter(|k| !k.ends_with("}q"));
+    assert_eq!(records.filter(|k| k.starts_with("tessera:{")).count(), 2);
+    let records = keys.lines().filter(|k| !k.ends_with("}q"));
+    assert_eq!(records.filter(|k| k.starts_with("svc2:{")).count(), 1);
 }
 
 /// A loopback port that was free a moment ago.
@@ -358,7 +365,8 @@ async fn rediss_with_a_private_ca() {
     assert_eq!(post(&client, &gw, &token, "k").await, FRESH);
     assert_eq!(post(&client, &gw, &token, "k").await, REPLAY);
     assert_eq!(up.hits(), 1);
-    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "1");
+    // The record and the subject's quota set.
+    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "2");
 
     let out = gateway_fails(&files, &[], &["--redis", &url]);
     let stderr = String::from_utf8_lossy(&out.stderr);

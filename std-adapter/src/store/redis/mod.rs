@@ -14,9 +14,9 @@
 //! - With a per-scope quota ([`StoreConfig::max_keys_per_scope`]) every claim
 //!   runs the script, which counts the scope's live records in a sorted set in
 //!   the same slot and answers `Quota` before writing anything. One scope's
-//!   records then live on one Cluster node (their keys share a hash tag made
-//!   from a keyed digest of the scope); keys are still named by the record
-//!   secret.
+//!   records live on one Cluster node, quota or not (their keys share a hash
+//!   tag made from a keyed digest of the scope, so turning the quota on or
+//!   off renames nothing); keys are named by the record secret.
 //! - `complete` and `abort` are compare-and-set on that token, within the
 //!   lease: once it runs out the record answers `Abandoned` (outcome unknown)
 //!   until its TTL, and neither a late owner nor a retry can change that.

@@ -13,13 +13,12 @@ pub(super) struct Keys {
     pub(super) scope: Option<String>,
 }
 
-/// Without a quota: `<prefix>{<record digest>}`, a keyed 128-bit digest of
-/// `(scope, key)`, so records spread over every slot of a Cluster.
-///
-/// With a quota: `<prefix>{<scope digest>}<record digest>` and the scope's
+/// `<prefix>{<scope digest>}<record digest>`, and with a quota the scope's
 /// set `<prefix>{<scope digest>}q`: the braces are a Redis Cluster hash tag,
 /// so one scope's records and its set share a slot (one node), and the claim
-/// script counts and creates atomically.
+/// script counts and creates atomically. The name is the same with or without
+/// a quota: instances that differ in `--max-keys-per-sub`, or a restart that
+/// changes it, still find every record.
 ///
 /// The digests are keyed with the configured secret: every instance computes
 /// the same names, while key names reveal nothing about scopes or keys and
@@ -27,17 +26,11 @@ pub(super) struct Keys {
 pub(super) fn keys(secret: &[u8], prefix: &str, quota: bool, scope: &[u8], key: &[u8]) -> Keys {
     let len = (scope.len() as u64).to_le_bytes();
     let record = digest(secret, &[&len, scope, key]);
-    if !quota {
-        return Keys {
-            record: format!("{prefix}{{{record}}}"),
-            scope: None,
-        };
-    }
     // A length no scope has: scope digests never equal record digests.
     let tag = digest(secret, &[&u64::MAX.to_le_bytes(), scope]);
     Keys {
         record: format!("{prefix}{{{tag}}}{record}"),
-        scope: Some(format!("{prefix}{{{tag}}}q")),
+        scope: quota.then(|| format!("{prefix}{{{tag}}}q")),
     }
 }
 
@@ -63,12 +56,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_share_a_hash_tag_and_do_not_alias() {
+    fn keys_do_not_alias() {
         let a = keys(b"secret", "tessera:", false, b"ab", b"c").record;
         let b = keys(b"secret", "tessera:", false, b"a", b"bc").record;
         assert_ne!(a, b);
         assert!(
-            a.starts_with("tessera:{") && a.ends_with('}') && a.len() == "tessera:{}".len() + 32,
+            a.starts_with("tessera:{") && a.len() == "tessera:{}".len() + 64,
             "{a}"
         );
         assert_ne!(
@@ -77,8 +70,8 @@ mod tests {
         );
     }
 
-    /// With a quota, one scope's records and its set share the hash tag;
-    /// another scope's do not, and the record digest is unchanged.
+    /// One scope's records and its set share the hash tag; another scope's
+    /// do not; a record's name does not depend on whether a quota is set.
     #[test]
     fn quota_keys_are_tagged_by_scope() {
         let tag = |k: &str| k[k.find('{').unwrap()..=k.find('}').unwrap()].to_string();
@@ -90,7 +83,7 @@ mod tests {
         assert_eq!(tag(&a2.record), tag(&set));
         assert_ne!(tag(&b1.record), tag(&set));
         assert!(set.ends_with("}q") && a1.record != a2.record, "{set}");
-        let plain = keys(b"s", "p:", false, b"alice", b"1").record;
-        assert!(a1.record.ends_with(&plain["p:{".len()..plain.len() - 1]));
+        assert_eq!(a1.record, keys(b"s", "p:", false, b"alice", b"1").record);
+        assert_eq!(keys(b"s", "p:", false, b"alice", b"1").scope, None);
     }
 }
