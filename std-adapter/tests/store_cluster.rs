@@ -49,16 +49,18 @@ async fn sixty_four_claims_on_two_cluster_clients_get_one_fresh() {
     }
 }
 
-/// Records spread over every master, each record in one slot, and the
-/// functions library reloads on whichever node lost it.
+/// Records of many scopes spread over every master (a scope's records share
+/// its slot), and the functions library reloads on whichever node lost it.
 #[tokio::test]
 async fn records_spread_over_all_masters_and_functions_reload_everywhere() {
     let mut cluster = RedisCluster::start(3).unwrap();
     let store = connect(&cluster, config("spread")).await;
     let stamp = now_ms();
-    let keys: Vec<String> = (0..32).map(|i| format!("key-{i}")).collect();
-    for key in &keys {
-        let req = request(b"alice", key.as_bytes(), stamp);
+    let keys: Vec<(String, String)> = (0..32)
+        .map(|i| (format!("user-{}", i % 16), format!("key-{i}")))
+        .collect();
+    for (scope, key) in &keys {
+        let req = request(scope.as_bytes(), key.as_bytes(), stamp);
         let Begin::Fresh(t) = store.begin(&req).await.unwrap() else {
             panic!("not fresh")
         };
@@ -76,14 +78,14 @@ async fn records_spread_over_all_masters_and_functions_reload_everywhere() {
         assert_eq!(node.cli(&["FUNCTION", "LIST"]).unwrap(), "");
     }
     assert_eq!(holders.len(), 3, "32 records all on {holders:?}");
-    for key in &keys {
-        let req = request(b"alice", key.as_bytes(), stamp);
+    for (scope, key) in &keys {
+        let req = request(scope.as_bytes(), key.as_bytes(), stamp);
         let Begin::Replay(r) = store.begin(&req).await.unwrap() else {
             panic!("not replayed")
         };
         assert_eq!(conformance::byte(&r), Some(5));
         // A replay is one `SET … NX GET`; completing runs the functions.
-        let req = request(b"alice", key.as_bytes(), stamp);
+        let req = request(scope.as_bytes(), key.as_bytes(), stamp);
         let req = tessera_std::store::Request {
             key: &[key.as_bytes(), b"-again"].concat(),
             ..req
