@@ -257,6 +257,10 @@ async fn a_record_secret_keeps_records_across_a_key_rotation() {
     let rotated = start(&["--key", &new, "--record-secret-file", &secret]);
     assert_eq!(post(&client, &rotated, &token, "k").await, REPLAY);
     assert_eq!(up.hits(), 1);
+    // Turning the quota off renames no record.
+    let no_quota = start(&["--record-secret-file", &secret, "--max-keys-per-sub", "0"]);
+    assert_eq!(post(&client, &no_quota, &token, "k").await, REPLAY);
+    assert_eq!(up.hits(), 1);
 
     let by_keys = start(&["--key", &new]);
     assert_eq!(post(&client, &by_keys, &token, "k").await, FRESH);
