@@ -162,9 +162,30 @@ async fn a_workload_survives_a_slot_migration() {
     .unwrap();
     let after = cluster.nodes()[0].cli(&["DBSIZE"]).unwrap();
     let report = load.await.unwrap();
+    // `reshard` moves node 0's lowest slots (0..1000): some of the
+    // workload's records must be among them, now on node 1.
+    let namer = connect(&cluster, config("reshard")).await;
+    let mut moved = 0;
+    for k in 0..300 {
+        let name = namer.record_key(&workload_scope(k), format!("load-{k}").as_bytes());
+        let slot: u16 = cluster.nodes()[1]
+            .cli(&["CLUSTER", "KEYSLOT", &name])
+            .unwrap()
+            .parse()
+            .unwrap();
+        if slot < 1000 {
+            moved += 1;
+            assert_eq!(cluster.nodes()[1].cli(&["EXISTS", &name]).unwrap(), "1");
+        }
+    }
     eprintln!(
-        "{} retriable errors; node 0 held {before} records before the move, {after} after",
+        "{} retriable errors; node 0 held {before} records before the move, {after} after; \
+         {moved} records in moved slots",
         report.outages
+    );
+    assert!(
+        moved > 0,
+        "the migration moved none of the workload's records"
     );
     assert!(report.runs.iter().all(|&r| r == 1), "{:?}", report.runs);
     assert_eq!(report.abandoned, 0);

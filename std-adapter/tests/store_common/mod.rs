@@ -119,6 +119,12 @@ pub fn assert_exactly_once(answers: &[&str]) {
     );
 }
 
+/// Key `k`'s scope in [`workload`]: one per key, so a scope's slot (all its
+/// records share one) does not gather the whole workload on one node.
+pub fn workload_scope(k: usize) -> Vec<u8> {
+    format!("load-scope-{k}").into_bytes()
+}
+
 /// What [`workload`] saw.
 #[derive(Debug, Default)]
 pub struct Workload {
@@ -153,7 +159,7 @@ pub async fn workload(stores: &[RedisStore], workers: usize, keys: usize) -> Wor
                     loop {
                         assert!(std::time::Instant::now() < end, "key {k} never settled");
                         match store
-                            .begin(&request(b"load", key.as_bytes(), now_ms()))
+                            .begin(&request(&workload_scope(k), key.as_bytes(), now_ms()))
                             .await
                         {
                             Ok(Begin::Fresh(t)) => {
