@@ -46,6 +46,12 @@ WINDOW_OPS = [
     ("replay", "begin on a live key (replay)"),
 ]
 SIZES = [1024, 65536]
+# PASETO v4 groups, their floor, and the peers tessera must beat 2× (`paseto.rs`).
+PASETO_GROUPS = [
+    ("paseto-v4.local-decrypt", "PASETO v4.local decrypt", "floor-blake2b-xchacha20"),
+    ("paseto-v4.public-verify", "PASETO v4.public verify", "floor-ed25519-verify"),
+]
+PASETO_PEERS = ["pasetors", "rusty_paseto"]
 
 
 # Targets that `benches/ratios.rs` also measures interleaved: check name ->
@@ -57,6 +63,12 @@ INTERLEAVED = {
     "bad signature ≤ 1.2× floor": ("reject-bad-signature-HS256: tessera ÷ floor", False),
     "window fresh N=1,024: lru ÷ tessera ≥ 1.5": ("window-fresh-1024: tessera ÷ lru", True),
     "window replay N=1,024: lru ÷ tessera ≥ 1.5": ("window-replay-1024: tessera ÷ lru", True),
+    **{
+        f"{title}: {peer} ÷ tessera ≥ 2.0": (f"{group}: {peer} ÷ tessera", False)
+        for group, title, _ in PASETO_GROUPS
+        for peer in PASETO_PEERS
+    },
+    **{f"{title}: tessera ÷ floor ≤ 1.5": (f"{group}: tessera ÷ floor", False) for group, title, _ in PASETO_GROUPS},
 }
 
 
@@ -126,6 +138,27 @@ def token_tables(med: dict, lines: list, checks: list) -> None:
             checks.append(("floor ≥ 4× faster than jsonwebtoken", v["jsonwebtoken"] / v[FLOOR], "≥", 4.0))
     if FLOOR in r and "tessera" in r:
         checks.append(("bad signature ≤ 1.2× floor", r["tessera"] / r[FLOOR], "≤", 1.2))
+
+
+def paseto_tables(med: dict, lines: list, checks: list) -> None:
+    for group, title, floor_name in PASETO_GROUPS:
+        g = med.get(group)
+        if not g:
+            continue
+        floor, ours = g.get(floor_name), g.get("tessera")
+        lines += [f"#### {title} (`{group}`)", "", "| library | median | × floor | × tessera |", "|---|---:|---:|---:|"]
+        for lib in ["tessera", *PASETO_PEERS, floor_name]:
+            if lib in g:
+                x_floor = fmt_x(g[lib] / floor) if floor else ""
+                x_ours = fmt_x(g[lib] / ours) if ours else ""
+                lines.append(f"| {lib} | {fmt_ns(g[lib])} | {x_floor} | {x_ours} |")
+        lines.append("")
+        if ours:
+            for peer in PASETO_PEERS:
+                if peer in g:
+                    checks.append((f"{title}: {peer} ÷ tessera ≥ 2.0", g[peer] / ours, "≥", 2.0))
+            if floor:
+                checks.append((f"{title}: tessera ÷ floor ≤ 1.5", ours / floor, "≤", 1.5))
 
 
 def alloc_table(rows: list, lines: list, checks: list) -> None:
@@ -308,6 +341,9 @@ def main() -> None:
         "",
     ]
     token_tables(med, lines, checks)
+    if any(group in med for group, _, _ in PASETO_GROUPS):
+        lines += ["### PASETO v4", ""]
+        paseto_tables(med, lines, checks)
     allocs = load_extra(crit, "allocations")
     if allocs:
         lines += ["### Allocations per call (counting global allocator)", ""]

@@ -7,6 +7,7 @@ use std::hint::black_box;
 use tessera_benches::{
     fixture::{bad_signature_token, kid_token, large_token, token},
     interleave::{ratio, Ratio},
+    paseto::{Check, Lib, LocalCase, PublicCase},
     results,
     sign::Signers,
     verify::{MacInput, Verifiers},
@@ -123,6 +124,54 @@ fn tokens(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
     ));
 }
 
+/// PASETO v4 (`tessera_benches::paseto`): tessera against its floor, each
+/// peer against tessera. Batches last about 1 ms (`v4.local`, 250 decrypts
+/// of 2–6 µs) and 3–6 ms (`v4.public`, 100 verifies of 30–60 µs).
+fn paseto(rounds: usize, calls: u64, out: &mut Vec<Ratio>) {
+    let local = LocalCase::new();
+    paseto_group(
+        "paseto-v4.local-decrypt",
+        rounds,
+        calls / 4,
+        |lib| local.check(lib),
+        out,
+    );
+    let public = PublicCase::new();
+    paseto_group(
+        "paseto-v4.public-verify",
+        rounds,
+        calls / 10,
+        |lib| public.check(lib),
+        out,
+    );
+}
+
+fn paseto_group<'c>(
+    group: &str,
+    rounds: usize,
+    calls: u64,
+    check: impl Fn(Lib) -> Check<'c>,
+    out: &mut Vec<Ratio>,
+) {
+    let calls = calls.max(1);
+    out.push(ratio(
+        &format!("{group}: tessera ÷ floor"),
+        rounds,
+        calls,
+        check(Lib::Floor),
+        check(Lib::Tessera),
+    ));
+    for peer in [Lib::Pasetors, Lib::RustyPaseto] {
+        out.push(ratio(
+            &format!("{group}: {} ÷ tessera", peer.name()),
+            rounds,
+            calls,
+            check(Lib::Tessera),
+            check(peer),
+        ));
+    }
+}
+
 /// The window against each peer, at `N` live records. At N = 65,536 neither
 /// structure fits in cache, so each batch starts with the other's lines
 /// evicted: alike for both sides.
@@ -193,23 +242,30 @@ fn compare<const N: usize>(
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let (rounds, calls) = if test_mode { (2, 4) } else { (101, 1000) };
-    // `ratios window`: the window rows only.
-    let window_only = std::env::args().any(|a| a == "window");
+    // `ratios window` / `ratios paseto`: those rows only.
+    let only = ["window", "paseto"]
+        .into_iter()
+        .find(|m| std::env::args().any(|a| a == *m));
     let mut out = Vec::new();
-    if !window_only {
+    if only.is_none() {
         tokens(rounds, calls, &mut out);
     }
-    // A 65,536-slot window is built on the stack before it is boxed.
-    out = std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || {
-            window::<1024>(rounds, calls * 10, &mut out);
-            window::<65536>(rounds, calls * 10, &mut out);
-            out
-        })
-        .expect("spawn")
-        .join()
-        .expect("window ratios ran");
+    if only.is_none() || only == Some("paseto") {
+        paseto(rounds, calls, &mut out);
+    }
+    if only.is_none() || only == Some("window") {
+        // A 65,536-slot window is built on the stack before it is boxed.
+        out = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                window::<1024>(rounds, calls * 10, &mut out);
+                window::<65536>(rounds, calls * 10, &mut out);
+                out
+            })
+            .expect("spawn")
+            .join()
+            .expect("window ratios ran");
+    }
     for r in &out {
         println!(
             "{:<48} {:>6.2}×  ({:.1} ns ÷ {:.1} ns, {} rounds)",
@@ -217,7 +273,9 @@ fn main() {
         );
     }
     if !test_mode {
-        let path = results::write("ratios", &out).expect("results directory is writable");
+        // A partial run must not replace the full run's file `report.py` reads.
+        let name = only.map_or("ratios".to_owned(), |m| format!("ratios-{m}"));
+        let path = results::write(&name, &out).expect("results directory is writable");
         println!("saved {}", path.display());
     }
 }

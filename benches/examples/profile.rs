@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use tessera_benches::{
     fixture::{bad_signature_token, kid_token, large_token, token},
+    paseto::{Check, Lib, LocalCase, PublicCase},
     sign::Signers,
     verify::{MacInput, Verifiers},
     window::{fill, Idempotency, Lru, Tessera},
@@ -27,6 +28,18 @@ fn fresh(map: &mut impl Idempotency, size: u64, n: u64) {
 fn replay(map: &mut impl Idempotency, size: u64, n: u64) {
     fill(map, size);
     (0..n).for_each(|_| assert!(map.replay(black_box(size - 1), size - 1).is_some()));
+}
+
+/// `paseto-local-<lib>` / `paseto-public-<lib>`, `<lib>` as in
+/// [`Lib::name`]: that library's check of the PASETO bench token.
+fn paseto(op: &str) -> Option<Check<'static>> {
+    let (purpose, lib) = op.strip_prefix("paseto-")?.split_once('-')?;
+    let lib = Lib::ALL.into_iter().find(|l| l.name() == lib)?;
+    match purpose {
+        "local" => Some(Box::leak(Box::new(LocalCase::new())).check(lib)),
+        "public" => Some(Box::leak(Box::new(PublicCase::new())).check(lib)),
+        _ => None,
+    }
 }
 
 fn main() {
@@ -77,7 +90,10 @@ fn main() {
         "window-replay-lru-1024" => replay(&mut Lru::new(1024), 1024, n),
         "window-fresh-lru-siphash-1024" => fresh(&mut Lru::keyed(1024), 1024, n),
         "window-replay-lru-siphash-1024" => replay(&mut Lru::keyed(1024), 1024, n),
-        other => panic!("unknown operation {other:?}"),
+        other => match paseto(other) {
+            Some(mut check) => (0..n).for_each(|_| check()),
+            None => panic!("unknown operation {other:?}"),
+        },
     };
     // The 65,536-slot window is built on the stack before it is boxed.
     std::thread::Builder::new()

@@ -9,6 +9,7 @@ use tessera_core::Algorithm;
 
 use crate::{
     fixture::{bad_signature_token, large_token, token},
+    paseto::{Lib, LocalCase, PublicCase},
     sign::Signers,
     verify::Verifiers,
     window::{fill, Idempotency, Lru, MapQueue, Moka, Tessera},
@@ -94,8 +95,30 @@ fn window_ops(
     }));
 }
 
+/// PASETO v4 `v4.local` decrypt and `v4.public` verify, every library but
+/// the floor.
+fn pasetos(global: &'static StatsAlloc<System>, rows: &mut Vec<Row>) {
+    let (local, public) = (LocalCase::new(), PublicCase::new());
+    for lib in Lib::ALL.into_iter().filter(|l| *l != Lib::Floor) {
+        let mut check = local.check(lib);
+        rows.push(count(
+            global,
+            "paseto-v4.local-decrypt",
+            lib.name(),
+            &mut check,
+        ));
+        let mut check = public.check(lib);
+        rows.push(count(
+            global,
+            "paseto-v4.public-verify",
+            lib.name(),
+            &mut check,
+        ));
+    }
+}
+
 /// Counts every library's allocations for verify (realistic, large, bad
-/// signature), sign, and the window operations at 1,024 records.
+/// signature), sign, PASETO v4, and the window operations at 1,024 records.
 pub fn measure(global: &'static StatsAlloc<System>) -> Vec<Row> {
     let mut rows = Vec::new();
     for alg in Algorithm::ALL {
@@ -137,6 +160,8 @@ pub fn measure(global: &'static StatsAlloc<System>) -> Vec<Row> {
     rows.push(count(global, "sign-HS256", "jwt-compact", || {
         drop(std::hint::black_box(s.jwt_compact()))
     }));
+
+    pasetos(global, &mut rows);
 
     window_ops(
         global,

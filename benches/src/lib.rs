@@ -7,6 +7,7 @@
 pub mod allocations;
 pub mod fixture;
 pub mod interleave;
+pub mod paseto;
 pub mod redis_load;
 pub mod results;
 pub mod sign;
