@@ -83,9 +83,12 @@ async fn two_gateways_on_a_cluster_run_each_key_once() {
     let mut cluster = RedisCluster::start(3).unwrap();
     let seeds = cluster.urls().join(",");
     let up = Upstream::start().await;
+    // Without the quota: its set ties one subject's records to one slot,
+    // and this test checks that records spread over the nodes.
+    let args = ["--redis-cluster", seeds.as_str(), "--max-keys-per-sub", "0"];
     let gws = [
-        Gateway::start(&up.url(), &["--redis-cluster", &seeds]),
-        Gateway::start(&up.url(), &["--redis-cluster", &seeds]),
+        Gateway::start(&up.url(), &args),
+        Gateway::start(&up.url(), &args),
     ];
     assert!(gws[0]
         .logs()
@@ -156,7 +159,8 @@ async fn acl_user_from_the_environment_without_the_password_in_logs() {
     assert_eq!(post(&client, &gw, &token, "k").await, FRESH);
     assert_eq!(post(&client, &gw, &token, "k").await, REPLAY);
     assert_eq!(up.hits(), 1);
-    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "1");
+    // The record and alice's set of live keys (the quota).
+    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "2");
     let clients = redis.cli(&["CLIENT", "LIST"]).unwrap();
     assert!(clients.contains("user=app"), "{clients}");
     let logs = gw.logs();
@@ -259,11 +263,14 @@ async fn a_record_secret_keeps_records_across_a_key_rotation() {
     assert_eq!(post(&client, &other_prefix, &token, "k").await, FRESH);
     assert_eq!(up.hits(), 3);
     let keys = redis.cli(&["KEYS", "*"]).unwrap();
-    assert_eq!(
-        keys.lines().filter(|k| k.starts_with("tessera:{")).count(),
-        2
-    );
-    assert_eq!(keys.lines().filter(|k| k.starts_with("svc2:{")).count(), 1);
+    // Records only: each scope's set of live keys (the quota) ends in `}q`.
+    let records = |prefix: &str| {
+        keys.lines()
+            .filter(|k| k.starts_with(prefix) && !k.ends_with("}q"))
+            .count()
+    };
+    assert_eq!(records("tessera:{"), 2);
+    assert_eq!(records("svc2:{"), 1);
 }
 
 /// A loopback port that was free a moment ago.
@@ -358,7 +365,8 @@ async fn rediss_with_a_private_ca() {
     assert_eq!(post(&client, &gw, &token, "k").await, FRESH);
     assert_eq!(post(&client, &gw, &token, "k").await, REPLAY);
     assert_eq!(up.hits(), 1);
-    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "1");
+    // The record and alice's set of live keys (the quota).
+    assert_eq!(redis.cli(&["DBSIZE"]).unwrap(), "2");
 
     let out = gateway_fails(&files, &[], &["--redis", &url]);
     let stderr = String::from_utf8_lossy(&out.stderr);
