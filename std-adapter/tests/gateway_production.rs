@@ -296,14 +296,16 @@ async fn every_flag_can_come_from_the_environment() {
 }
 
 /// A 429 or 503 with a `Retry-After` of about the 24 h TTL: computed from
-/// the record in the way, not a constant.
+/// the record in the way, not a constant. When every record in the way is
+/// still in flight, the earliest ends at its lease (upstream timeout 30 s +
+/// 10 s) plus the TTL.
 fn retry_after_is_the_ttl(res: &reqwest::Response) {
     let after: u64 = res.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!((86_300..=86_402).contains(&after), "Retry-After {after}");
+    assert!((86_300..=86_442).contains(&after), "Retry-After {after}");
     assert_eq!(
         res.headers()["content-type"],
         "application/problem+json",

@@ -9,6 +9,7 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
+    sync::Arc,
     task::{ready, Context, Poll},
     time::Duration,
 };
@@ -154,7 +155,8 @@ pub struct Forwarding {
 #[derive(Clone, Debug)]
 pub struct Proxy {
     client: Client<HttpConnector, Full<Bytes>>,
-    upstream: Upstream,
+    /// Shared: the proxy is cloned for every request.
+    upstream: Arc<Upstream>,
     max_body: usize,
     timeout: Duration,
     forwarding: Forwarding,
@@ -172,7 +174,7 @@ impl Proxy {
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Proxy {
             client,
-            upstream,
+            upstream: Arc::new(upstream),
             max_body,
             timeout,
             forwarding: Forwarding::default(),
