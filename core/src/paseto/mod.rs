@@ -195,7 +195,8 @@ fn decode<'b>(
         return Err(Malformed::Segments.into());
     }
     let rest = token.strip_prefix(header).ok_or(Error::Algorithm)?;
-    let (payload, footer) = match rest.split_once('.') {
+    // Searched from the back: the footer is short, the payload is most of the token.
+    let (payload, footer) = match rest.rsplit_once('.') {
         Some((p, f)) => (p, f),
         None => (rest, ""),
     };
@@ -203,9 +204,23 @@ fn decode<'b>(
     if payload.is_empty() || (footer.is_empty() && rest.len() != payload.len()) {
         return Err(Malformed::Segments.into());
     }
-    if footer.contains('.') {
-        return Err(Malformed::Segments.into());
-    }
+    // A dot left in the payload (a fourth part) fails its decoding, since `.`
+    // is not base64url; only then is it looked for, to name the error.
+    decode_parts(payload, footer, buf).map_err(|e| {
+        if payload.contains('.') {
+            Malformed::Segments.into()
+        } else {
+            e
+        }
+    })
+}
+
+/// Decodes the payload into the front of `buf` and the footer right after it.
+fn decode_parts<'b>(
+    payload: &str,
+    footer: &str,
+    buf: &'b mut [u8],
+) -> Result<(&'b mut [u8], &'b [u8]), Error> {
     let payload_len = b64::decoded_len(payload.len()).ok_or(Malformed::Base64)?;
     let (payload_buf, footer_buf) = buf
         .split_at_mut_checked(payload_len)

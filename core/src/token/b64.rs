@@ -7,16 +7,21 @@
 
 /// The alphabet of RFC 4648 §5.
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-/// Marker for bytes outside the alphabet; its high bit makes one OR test enough.
-const INVALID: u8 = 0xFF;
-static DECODE: [u8; 256] = decode_table();
+/// Marker for bytes outside the alphabet: above every 12-bit pair, so one
+/// OR of all pairs and one test at the end find any of them.
+const BAD: u16 = 0x8000;
+/// `HI[b]` is the sextet of `b` shifted left 6, `LO[b]` the sextet itself: one
+/// lookup in each and an OR decode two characters into 12 bits, with no shift.
+/// Flash: 2 × 512 bytes.
+static HI: [u16; 256] = decode_table(6);
+static LO: [u16; 256] = decode_table(0);
 
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const table build, bounds fixed
-const fn decode_table() -> [u8; 256] {
-    let mut table = [INVALID; 256];
+const fn decode_table(shift: u32) -> [u16; 256] {
+    let mut table = [BAD; 256];
     let mut i = 0;
     while i < 64 {
-        table[ALPHABET[i] as usize] = i as u8;
+        table[ALPHABET[i] as usize] = (i as u16) << shift;
         i += 1;
     }
     table
@@ -56,52 +61,79 @@ pub const fn encoded_len(len: usize) -> Option<usize> {
 }
 
 #[inline(always)]
-fn sextet(byte: u8) -> u32 {
+fn lookup(table: &[u16; 256], byte: u8) -> u16 {
     // 256 entries: the lookup never misses, and the compiler drops the check.
-    u32::from(DECODE.get(usize::from(byte)).copied().unwrap_or(INVALID))
+    table.get(usize::from(byte)).copied().unwrap_or(BAD)
+}
+
+/// Two characters as 12 bits, or with `BAD` set.
+#[inline(always)]
+fn pair(hi: u8, lo: u8) -> u16 {
+    lookup(&HI, hi) | lookup(&LO, lo)
 }
 
 /// Decodes `input` into the front of `out`, returning the decoded bytes.
+///
+/// Eight characters a step; a byte outside the alphabet only sets `BAD` in
+/// `bad`, tested once at the end (the bytes written meanwhile are garbage, and
+/// an error is returned).
 pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
     let len = decoded_len(input.len()).ok_or(B64Error::Invalid)?;
     let out = out.get_mut(..len).ok_or(B64Error::Full)?;
-    let mut chunks = input.chunks_exact(4);
-    let mut outs = out.chunks_exact_mut(3);
-    for (chunk, dst) in (&mut chunks).zip(&mut outs) {
+    let mut bad = 0u16;
+    // `len` matches `input`: both iterators have the same number of steps, and
+    // so do the four-character ones over their remainders.
+    let mut eights = input.chunks_exact(8);
+    let mut sixes = out.chunks_exact_mut(6);
+    for (chunk, dst) in (&mut eights).zip(&mut sixes) {
+        if let ([a, b, c, d, e, f, g, h], Ok(dst)) = (chunk, <&mut [u8; 6]>::try_from(dst)) {
+            let (p, q, r, s) = (pair(*a, *b), pair(*c, *d), pair(*e, *f), pair(*g, *h));
+            bad |= p | q | r | s;
+            let n =
+                (u64::from(p) << 36) | (u64::from(q) << 24) | (u64::from(r) << 12) | u64::from(s);
+            let [_, _, bytes @ ..] = n.to_be_bytes();
+            *dst = bytes;
+        }
+    }
+    let mut fours = eights.remainder().chunks_exact(4);
+    let mut threes = sixes.into_remainder().chunks_exact_mut(3);
+    for (chunk, dst) in (&mut fours).zip(&mut threes) {
         if let ([a, b, c, d], [x, y, z]) = (chunk, dst) {
-            let (a, b, c, d) = (sextet(*a), sextet(*b), sextet(*c), sextet(*d));
-            if (a | b | c | d) & 0x80 != 0 {
-                return Err(B64Error::Invalid);
-            }
-            let n = (a << 18) | (b << 12) | (c << 6) | d;
+            let (p, q) = (pair(*a, *b), pair(*c, *d));
+            bad |= p | q;
+            let n = (u32::from(p) << 12) | u32::from(q);
             *x = (n >> 16) as u8;
             *y = (n >> 8) as u8;
             *z = n as u8;
         }
     }
-    match (chunks.remainder(), outs.into_remainder()) {
-        ([], []) => Ok(out),
+    // The trailing bits must be zero, or two encodings would decode alike.
+    match (fours.remainder(), threes.into_remainder()) {
+        ([], []) => {}
         ([a, b], [x]) => {
-            let (a, b) = (sextet(*a), sextet(*b));
-            // Four trailing bits must be zero, or two encodings would decode alike.
-            if (a | b) & 0x80 != 0 || b & 0x0F != 0 {
-                return Err(B64Error::Invalid);
+            let p = pair(*a, *b);
+            bad |= p;
+            if p & 0x0F != 0 {
+                bad = BAD;
             }
-            *x = ((a << 2) | (b >> 4)) as u8;
-            Ok(out)
+            *x = (p >> 4) as u8;
         }
         ([a, b, c], [x, y]) => {
-            let (a, b, c) = (sextet(*a), sextet(*b), sextet(*c));
-            if (a | b | c) & 0x80 != 0 || c & 0x03 != 0 {
-                return Err(B64Error::Invalid);
+            let (p, c) = (pair(*a, *b), lookup(&LO, *c));
+            bad |= p | c;
+            if c & 0x03 != 0 {
+                bad = BAD;
             }
-            let n = (a << 18) | (b << 12) | (c << 6);
-            *x = (n >> 16) as u8;
-            *y = (n >> 8) as u8;
-            Ok(out)
+            let n = (u32::from(p) << 6) | u32::from(c);
+            *x = (n >> 10) as u8;
+            *y = (n >> 2) as u8;
         }
-        _ => Err(B64Error::Invalid),
+        _ => bad = BAD,
     }
+    if bad & BAD != 0 {
+        return Err(B64Error::Invalid);
+    }
+    Ok(out)
 }
 
 #[inline(always)]
@@ -220,6 +252,41 @@ mod tests {
         assert_eq!(decode(b"QUJD", &mut out).unwrap(), b"ABC");
         assert_eq!(decode(b"QUI", &mut out).unwrap(), b"AB");
         assert_eq!(decode(b"QQ", &mut out).unwrap(), b"A");
+    }
+
+    #[test]
+    fn every_foreign_byte_at_every_position_is_refused() {
+        // Lengths 2..=19 cover the eight-character steps, the four-character
+        // step and both tails; every byte outside the alphabet, at every place.
+        let text = b"QUJDREVGR0hJSktMTU5PUFFS";
+        let mut out = [0u8; 16];
+        for len in (2..=19).filter(|l| l % 4 != 1) {
+            let canonical = &text[..len - len % 4];
+            for at in 0..len {
+                for byte in (0..=255u8).filter(|b| !ALPHABET.contains(b)) {
+                    let mut bad = text[..len].to_vec();
+                    bad[at] = byte;
+                    assert_eq!(decode(&bad, &mut out), Err(B64Error::Invalid), "{bad:?}");
+                }
+            }
+            assert!(decode(canonical, &mut out).is_ok());
+        }
+    }
+
+    #[test]
+    fn trailing_bits_must_be_zero() {
+        // After every kind of step: the last character of a 2- or 3-character
+        // tail keeps 4 or 2 bits that must be zero.
+        let mut out = [0u8; 16];
+        for prefix in [&b""[..], b"QUJD", b"QUJDREVG", b"QUJDREVGR0hJ"] {
+            for (stem, mask) in [(&b"Q"[..], 0x0F), (b"QU", 0x03)] {
+                for (sextet, last) in ALPHABET.iter().enumerate() {
+                    let t = [prefix, stem, &[*last]].concat();
+                    let ok = decode(&t, &mut out).is_ok();
+                    assert_eq!(ok, sextet & mask == 0, "{t:?}");
+                }
+            }
+        }
     }
 
     #[test]
