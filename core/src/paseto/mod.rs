@@ -82,7 +82,7 @@ use crate::{
     jws::verify::Validation,
     token::b64::{self, B64Error},
     token::claims::{name_bytes, once, string_member, Audience, Claims},
-    token::json::{for_each_member, Scanner},
+    token::json::{for_each_member, JsonStr, Scanner},
 };
 
 /// The footer and implicit assertion bound into a token.
@@ -189,12 +189,16 @@ fn decode<'b>(
     if token.len() > validation.max_len {
         return Err(Error::TooLong);
     }
-    // `version.purpose.payload`: anything with fewer parts is not a PASETO.
-    let mut parts = token.splitn(3, '.');
-    if parts.nth(2).is_none() {
-        return Err(Malformed::Segments.into());
-    }
-    let rest = token.strip_prefix(header).ok_or(Error::Algorithm)?;
+    // `version.purpose.payload`: anything with fewer parts is not a PASETO, and
+    // another header is another version or purpose. The header holds two dots,
+    // so they are only counted when it does not match.
+    let Some(rest) = token.strip_prefix(header) else {
+        return Err(if token.split('.').nth(2).is_none() {
+            Malformed::Segments.into()
+        } else {
+            Error::Algorithm
+        });
+    };
     // Searched from the back: the footer is short, the payload is most of the token.
     let (payload, footer) = match rest.rsplit_once('.') {
         Some((p, f)) => (p, f),
@@ -233,15 +237,18 @@ fn decode_parts<'b>(
 /// Reads a date claim; another JSON type is `MemberType`, a bad string `Date`.
 fn date(s: &mut Scanner<'_>) -> Result<time::DateTime, Malformed> {
     let value = string_member(s)?;
+    match value.plain_bytes() {
+        Some(plain) => time::parse(plain),
+        None => escaped_date(value),
+    }
+}
+
+/// A date written with JSON escapes: rare, so its buffer stays off the common path.
+#[cold]
+fn escaped_date(value: JsonStr<'_>) -> Result<time::DateTime, Malformed> {
     let mut buf = [0u8; 64];
-    let text = match value.plain_bytes() {
-        Some(plain) => plain,
-        None => value
-            .decode_into(&mut buf)
-            .ok_or(Malformed::Date)?
-            .as_bytes(),
-    };
-    time::parse(text)
+    let text = value.decode_into(&mut buf).ok_or(Malformed::Date)?;
+    time::parse(text.as_bytes())
 }
 
 /// Parses the claims as [`Claims::parse`] does, with RFC 3339 dates.

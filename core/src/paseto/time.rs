@@ -23,29 +23,20 @@ impl DateTime {
     }
 }
 
-/// Reads `N` ASCII digits at the front of `s`.
-fn digits<const N: usize>(s: &mut &[u8]) -> Result<u32, Malformed> {
-    let (head, rest) = s.split_first_chunk::<N>().ok_or(Malformed::Date)?;
-    *s = rest;
-    head.iter().try_fold(0u32, |v, &d| {
-        if d.is_ascii_digit() {
-            // At most four digits: no overflow.
-            Ok(v.saturating_mul(10).saturating_add(u32::from(d & 0x0F)))
-        } else {
-            Err(Malformed::Date)
-        }
-    })
+/// Two ASCII digits as a number.
+#[inline(always)]
+fn two(hi: u8, lo: u8) -> Result<u32, Malformed> {
+    let (h, l) = (hi.wrapping_sub(b'0'), lo.wrapping_sub(b'0'));
+    if h > 9 || l > 9 {
+        return Err(Malformed::Date);
+    }
+    // At most 99: no overflow.
+    Ok(u32::from(h).wrapping_mul(10).wrapping_add(u32::from(l)))
 }
 
-/// Consumes `byte` (ASCII case-insensitively) at the front of `s`.
-fn separator(s: &mut &[u8], byte: u8) -> Result<(), Malformed> {
-    match s.split_first() {
-        Some((b, rest)) if b.eq_ignore_ascii_case(&byte) => {
-            *s = rest;
-            Ok(())
-        }
-        _ => Err(Malformed::Date),
-    }
+/// Whether `byte` is the letter `lower` in either case (`lower` a lowercase letter).
+const fn letter(byte: u8, lower: u8) -> bool {
+    byte | 0x20 == lower
 }
 
 const fn is_leap(year: u32) -> bool {
@@ -84,19 +75,22 @@ fn hms(h: u32, m: u32, s: u32) -> u64 {
 
 /// Parses `full-date "T" full-time`; `60` seconds (a leap second) counts as the
 /// next minute's first second.
+///
+/// Every field but the fraction has a fixed width, so the text is matched as
+/// fixed patterns (19 bytes, then `Z` or a 6-byte offset) with no cursor.
 pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
-    let mut s = text;
-    let year = digits::<4>(&mut s)?;
-    separator(&mut s, b'-')?;
-    let month = digits::<2>(&mut s)?;
-    separator(&mut s, b'-')?;
-    let day = digits::<2>(&mut s)?;
-    separator(&mut s, b'T')?;
-    let hour = digits::<2>(&mut s)?;
-    separator(&mut s, b':')?;
-    let minute = digits::<2>(&mut s)?;
-    separator(&mut s, b':')?;
-    let second = digits::<2>(&mut s)?;
+    let (head, mut s) = text.split_first_chunk::<19>().ok_or(Malformed::Date)?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, t, h0, h1, b':', i0, i1, b':', s0, s1] = *head
+    else {
+        return Err(Malformed::Date);
+    };
+    if !letter(t, b't') {
+        return Err(Malformed::Date);
+    }
+    // At most 99 * 100 + 99: no overflow.
+    let year = two(y0, y1)?.wrapping_mul(100).wrapping_add(two(y2, y3)?);
+    let (month, day) = (two(m0, m1)?, two(d0, d1)?);
+    let (hour, minute, second) = (two(h0, h1)?, two(i0, i1)?, two(s0, s1)?);
     if year < 1970
         || !(1..=12).contains(&month)
         || day < 1
@@ -118,17 +112,14 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
         s = rest;
     }
     // Seconds east of UTC, and its sign.
-    let (east, offset) = match s {
-        [z] if z.eq_ignore_ascii_case(&b'Z') => (true, 0u64),
-        [sign @ (b'+' | b'-'), rest @ ..] => {
-            let mut rest = rest;
-            let h = digits::<2>(&mut rest)?;
-            separator(&mut rest, b':')?;
-            let m = digits::<2>(&mut rest)?;
-            if !rest.is_empty() || h > 23 || m > 59 {
+    let (east, offset) = match *s {
+        [z] if letter(z, b'z') => (true, 0u64),
+        [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1] => {
+            let (h, m) = (two(h0, h1)?, two(m0, m1)?);
+            if h > 23 || m > 59 {
                 return Err(Malformed::Date);
             }
-            (*sign == b'+', hms(h, m, 0))
+            (sign == b'+', hms(h, m, 0))
         }
         _ => return Err(Malformed::Date),
     };
@@ -229,6 +220,124 @@ mod tests {
         assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_201));
         let d = parse(b"2022-01-01T00:00:00.000+00:00").unwrap();
         assert_eq!((d.secs, d.ceil()), (1_640_995_200, 1_640_995_200));
+    }
+
+    /// The cursor-based parser this fixed-pattern one replaced, as a reference.
+    fn reference(text: &[u8]) -> Result<DateTime, Malformed> {
+        fn digits(s: &mut &[u8], n: usize) -> Result<u32, Malformed> {
+            let (head, rest) = s.split_at_checked(n).ok_or(Malformed::Date)?;
+            *s = rest;
+            head.iter().try_fold(0u32, |v, &d| match d {
+                b'0'..=b'9' => Ok(v * 10 + u32::from(d - b'0')),
+                _ => Err(Malformed::Date),
+            })
+        }
+        fn sep(s: &mut &[u8], byte: u8) -> Result<(), Malformed> {
+            match s.split_first() {
+                Some((b, rest)) if b.eq_ignore_ascii_case(&byte) => {
+                    *s = rest;
+                    Ok(())
+                }
+                _ => Err(Malformed::Date),
+            }
+        }
+        let mut s = text;
+        let mut field = |n, after: Option<u8>| {
+            let v = digits(&mut s, n)?;
+            after.map_or(Ok(()), |b| sep(&mut s, b)).map(|()| v)
+        };
+        let year = field(4, Some(b'-'))?;
+        let month = field(2, Some(b'-'))?;
+        let day = field(2, Some(b'T'))?;
+        let hour = field(2, Some(b':'))?;
+        let minute = field(2, Some(b':'))?;
+        let second = field(2, None)?;
+        if year < 1970
+            || !(1..=12).contains(&month)
+            || !(1..=days_in_month(year, month)).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return Err(Malformed::Date);
+        }
+        let mut fraction = false;
+        if let Some((b'.', rest)) = s.split_first() {
+            let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 {
+                return Err(Malformed::Date);
+            }
+            fraction = rest[..n].iter().any(|&d| d != b'0');
+            s = &rest[n..];
+        }
+        let (east, offset) = match s {
+            [z] if z.eq_ignore_ascii_case(&b'Z') => (true, 0),
+            [sign @ (b'+' | b'-'), rest @ ..] => {
+                let mut rest = rest;
+                let h = digits(&mut rest, 2)?;
+                sep(&mut rest, b':')?;
+                let m = digits(&mut rest, 2)?;
+                if !rest.is_empty() || h > 23 || m > 59 {
+                    return Err(Malformed::Date);
+                }
+                (*sign == b'+', u64::from(h * 3600 + m * 60))
+            }
+            _ => return Err(Malformed::Date),
+        };
+        let local = days_since_epoch(year, month, day) * 86_400 + hms(hour, minute, second);
+        let secs = if east {
+            local.checked_sub(offset)
+        } else {
+            local.checked_add(offset)
+        };
+        Ok(DateTime {
+            secs: secs.ok_or(Malformed::Date)?,
+            fraction,
+        })
+    }
+
+    #[test]
+    fn agrees_with_the_reference_parser_on_every_one_byte_edit() {
+        // Valid seeds of each shape, then every byte replaced by every byte that
+        // matters (digits, separators, letters in both cases, signs, high bytes),
+        // and every byte removed or doubled.
+        let seeds: &[&[u8]] = &[
+            b"2024-02-29T23:59:60Z",
+            b"2099-12-31T00:00:00+00:00",
+            b"1970-01-01T00:30:00+00:30",
+            b"2000-02-28t12:34:56.000100-13:59",
+            b"2023-11-14T22:13:20.5z",
+        ];
+        let bytes = b"0123456789-:+.TtZz \x7F\x80\xFF/A";
+        let mut checked = 0;
+        for seed in seeds {
+            assert!(parse(seed).is_ok(), "{seed:?}");
+            for at in 0..seed.len() {
+                for &b in bytes {
+                    let mut t = seed.to_vec();
+                    t[at] = b;
+                    assert_eq!(parse(&t), reference(&t), "{t:?}");
+                    checked += 1;
+                }
+                let mut t = seed.to_vec();
+                t.remove(at);
+                assert_eq!(parse(&t), reference(&t), "{t:?}");
+                t.insert(at, seed[at]);
+                t.insert(at, seed[at]);
+                assert_eq!(parse(&t), reference(&t), "{t:?}");
+            }
+        }
+        // Every day of four years (two leap), at several offsets.
+        let mut buf = [0u8; 20];
+        for t in (946_684_800..946_684_800 + 4 * 366 * 86_400).step_by(86_400 - 7) {
+            let text = format(t, &mut buf).unwrap().as_bytes()[..19].to_vec();
+            for tail in [&b"Z"[..], b"+23:59", b"-00:01", b".9Z", b"+24:00"] {
+                let t = [&text[..], tail].concat();
+                assert_eq!(parse(&t), reference(&t), "{t:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000);
     }
 
     #[test]
