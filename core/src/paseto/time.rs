@@ -75,10 +75,20 @@ fn hms(h: u32, m: u32, s: u32) -> u64 {
 
 /// Parses `full-date "T" full-time`; `60` seconds (a leap second) counts as the
 /// next minute's first second.
+pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
+    match parse_prefix(text)? {
+        (date, len) if len == text.len() => Ok(date),
+        _ => Err(Malformed::Date),
+    }
+}
+
+/// Parses a date-time at the front of `text`, returning it and its length.
 ///
 /// Every field but the fraction has a fixed width, so the text is matched as
-/// fixed patterns (19 bytes, then `Z` or a 6-byte offset) with no cursor.
-pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
+/// fixed patterns (19 bytes, then `Z` or a 6-byte offset) with no cursor. The
+/// bytes it accepts are digits, `-:+.`, `T` and `Z`: never a JSON quote,
+/// backslash or control byte, so a JSON string can be read as a date in place.
+pub(crate) fn parse_prefix(text: &[u8]) -> Result<(DateTime, usize), Malformed> {
     let (head, mut s) = text.split_first_chunk::<19>().ok_or(Malformed::Date)?;
     let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, t, h0, h1, b':', i0, i1, b':', s0, s1] = *head
     else {
@@ -112,14 +122,14 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
         s = rest;
     }
     // Seconds east of UTC, and its sign.
-    let (east, offset) = match *s {
-        [z] if letter(z, b'z') => (true, 0u64),
-        [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1] => {
+    let (east, offset, rest) = match *s {
+        [z, ref rest @ ..] if letter(z, b'z') => (true, 0u64, rest),
+        [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1, ref rest @ ..] => {
             let (h, m) = (two(h0, h1)?, two(m0, m1)?);
             if h > 23 || m > 59 {
                 return Err(Malformed::Date);
             }
-            (sign == b'+', hms(h, m, 0))
+            (sign == b'+', hms(h, m, 0), rest)
         }
         _ => return Err(Malformed::Date),
     };
@@ -132,10 +142,12 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
     } else {
         local.checked_add(offset)
     };
-    Ok(DateTime {
+    let date = DateTime {
         secs: secs.ok_or(Malformed::Date)?,
         fraction,
-    })
+    };
+    // `rest` is a tail of `text`: the subtraction cannot wrap.
+    Ok((date, text.len().wrapping_sub(rest.len())))
 }
 
 /// The last second RFC 3339's four-digit year can write: 9999-12-31T23:59:59Z.

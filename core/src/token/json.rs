@@ -241,6 +241,18 @@ impl<'a> Scanner<'a> {
         self.pos
     }
 
+    /// The bytes from the cursor on.
+    #[cfg(any(feature = "paseto-local", feature = "paseto-public"))]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.text.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves the cursor `n` bytes on, for a caller that has read them from [`Self::rest`].
+    #[cfg(any(feature = "paseto-local", feature = "paseto-public"))]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
+    }
+
     pub(crate) fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
     }
