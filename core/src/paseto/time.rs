@@ -73,6 +73,62 @@ fn hms(h: u32, m: u32, s: u32) -> u64 {
         .saturating_add(u64::from(s))
 }
 
+/// One of three overlapping words that cover `YYYY-MM-DDTHH:MM:SS` (bytes
+/// 0..8, 8..16, 11..19), read eight bytes at once (SWAR).
+struct Word {
+    at: usize,
+    /// XORed in: a digit lane becomes its value (0..=9 only for `0`..=`9`), a
+    /// separator lane 0 only for that separator.
+    pattern: u64,
+    /// ORed in first: `T` is matched in either case.
+    case: u64,
+    /// Added after: a lane stays below 0x80 only up to 9 (digit) or 0
+    /// (separator); a lane at or above 0x80 is refused as it stands.
+    limit: u64,
+}
+
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // const build, indices below 8
+const fn word(at: usize, pattern: &[u8; 8]) -> Word {
+    let (mut case, mut limit) = ([0u8; 8], [0x7Fu8; 8]);
+    let mut i = 0;
+    while i < 8 {
+        if pattern[i] == b'0' {
+            limit[i] = 0x7F - 9;
+        }
+        if pattern[i] == b't' {
+            case[i] = 0x20;
+        }
+        i += 1;
+    }
+    Word {
+        at,
+        pattern: u64::from_le_bytes(*pattern),
+        case: u64::from_le_bytes(case),
+        limit: u64::from_le_bytes(limit),
+    }
+}
+
+const HEAD: [Word; 3] = [
+    word(0, b"0000-00-"),
+    word(8, b"00t00:00"),
+    word(11, b"00:00:00"),
+];
+
+/// The lanes of `w` in `head` as two-digit numbers: lane `i` is
+/// `10 × digit i + digit i+1`, meaningful where a digit pair starts; `None`
+/// unless every digit and separator of `w` is right.
+#[inline(always)]
+fn pairs(head: &[u8; 19], w: &Word) -> Option<[u8; 8]> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = head.get(w.at..)?.first_chunk::<8>()?;
+    let x = (u64::from_le_bytes(*bytes) | w.case) ^ w.pattern;
+    if (x.wrapping_add(w.limit) | x) & HIGH != 0 {
+        return None;
+    }
+    // Every lane is at most 9: 10 × 9 + 9 stays inside its lane.
+    Some(x.wrapping_mul(10).wrapping_add(x >> 8).to_le_bytes())
+}
+
 /// Parses `full-date "T" full-time`; `60` seconds (a leap second) counts as the
 /// next minute's first second.
 pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
@@ -90,17 +146,19 @@ pub(crate) fn parse(text: &[u8]) -> Result<DateTime, Malformed> {
 /// backslash or control byte, so a JSON string can be read as a date in place.
 pub(crate) fn parse_prefix(text: &[u8]) -> Result<(DateTime, usize), Malformed> {
     let (head, mut s) = text.split_first_chunk::<19>().ok_or(Malformed::Date)?;
-    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, t, h0, h1, b':', i0, i1, b':', s0, s1] = *head
+    let [date, day, time] = [&HEAD[0], &HEAD[1], &HEAD[2]].map(|w| pairs(head, w));
+    let (Some([century, _, year, _, _, month, _, _]), Some([day, ..]), Some(time)) =
+        (date, day, time)
     else {
         return Err(Malformed::Date);
     };
-    if !letter(t, b't') {
-        return Err(Malformed::Date);
-    }
+    let [hour, _, _, minute, _, _, second, _] = time;
     // At most 99 * 100 + 99: no overflow.
-    let year = two(y0, y1)?.wrapping_mul(100).wrapping_add(two(y2, y3)?);
-    let (month, day) = (two(m0, m1)?, two(d0, d1)?);
-    let (hour, minute, second) = (two(h0, h1)?, two(i0, i1)?, two(s0, s1)?);
+    let year = u32::from(century)
+        .wrapping_mul(100)
+        .wrapping_add(u32::from(year));
+    let (month, day) = (u32::from(month), u32::from(day));
+    let (hour, minute, second) = (u32::from(hour), u32::from(minute), u32::from(second));
     if year < 1970
         || !(1..=12).contains(&month)
         || day < 1
