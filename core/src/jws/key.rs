@@ -274,6 +274,7 @@ impl<const K: usize> KeyRing<K> {
 mod tests {
     use super::*;
 
+    #[cfg(all(feature = "hs384", feature = "hs512"))]
     fn hex(bytes: &[u8]) -> alloc::string::String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
