@@ -132,6 +132,12 @@ async fn sigterm_settles_claims_in_flight_then_exits() {
     assert_eq!(up.hits(), 1);
 }
 
+/// The admin listener's `/metrics` text.
+async fn metrics(client: &Client, gw: &Gateway) -> String {
+    let res = client.get(gw.admin_url("/metrics")).send().await.unwrap();
+    res.text().await.unwrap()
+}
+
 /// The value of `tessera_requests_total{outcome="<outcome>"}`, 0 if absent.
 fn requests(metrics: &str, outcome: &str) -> u64 {
     let prefix = format!("tessera_requests_total{{outcome=\"{outcome}\"}} ");
@@ -174,14 +180,7 @@ async fn metrics_count_outcomes_and_readiness_follows_the_store() {
         .send()
         .await
         .unwrap();
-    let text = client
-        .get(gw.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(&client, &gw).await;
     let counts: Vec<u64> = ["fresh", "replay", "unauthorized", "missing_key", "pass"]
         .iter()
         .map(|o| requests(&text, o))
@@ -369,14 +368,7 @@ async fn one_subject_flooding_keys_hits_its_quota_while_another_works() {
         StatusCode::CREATED
     );
     assert_eq!(up.hits(), 31);
-    let text = client
-        .get(gw.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(&client, &gw).await;
     assert_eq!(requests(&text, "quota"), 40, "{text}");
 }
 
