@@ -242,12 +242,12 @@ fn compare<const N: usize>(
 fn main() {
     let test_mode = std::env::args().any(|a| a == "--test");
     let (rounds, calls) = if test_mode { (2, 4) } else { (101, 1000) };
-    // `ratios window` / `ratios paseto`: those rows only.
-    let only = ["window", "paseto"]
+    // `ratios tokens` / `ratios window` / `ratios paseto`: those rows only.
+    let only = ["tokens", "window", "paseto"]
         .into_iter()
         .find(|m| std::env::args().any(|a| a == *m));
     let mut out = Vec::new();
-    if only.is_none() {
+    if only.is_none() || only == Some("tokens") {
         tokens(rounds, calls, &mut out);
     }
     if only.is_none() || only == Some("paseto") {
