@@ -18,14 +18,12 @@ bin=target/x86_64-unknown-linux-gnu/release
 for job in "$@"; do
   t=${job%%:*} need=${job#*:} used=0
   mkdir -p "$root/$t" "artifacts/$t"
-  dict=-dict=dict/json.dict
-  [ "$t" = redis_record ] && dict=
   while [ "$used" -lt "$need" ]; do
     secs=$((need - used + 15))
     [ $secs -gt 1200 ] && secs=1200
     out=$(mktemp)
     TIMEFORMAT="%U %S %R"
-    { time "$bin/$t" -artifact_prefix="artifacts/$t/" -max_total_time=$secs $dict \
+    { time "$bin/$t" -artifact_prefix="artifacts/$t/" -max_total_time=$secs -dict=dict/json.dict \
         -print_final_stats=1 "$root/$t" "corpus/$t" >"$out" 2>&1; echo "exit $?" >>"$out"; } 2>>"$out"
     rc=$(grep '^exit ' "$out" | tail -1 | cut -d' ' -f2)
     read -r u s wall < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$out" | tail -1)
