@@ -281,11 +281,13 @@ async fn in_memory_gateway_branches() {
         logs.iter().any(|l| l.contains("\"store\":\"memory\"")),
         "{logs:?}"
     );
-    assert!(
-        logs.iter()
-            .any(|l| l.contains("\"replayed\":true") && l.contains("\"status\":201")),
-        "{logs:?}"
-    );
+    // Logged after the answer is sent, so possibly not yet read.
+    until("the replay to be logged", || {
+        gw.logs()
+            .iter()
+            .any(|l| l.contains("\"replayed\":true") && l.contains("\"status\":201"))
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -110,7 +110,7 @@ async fn sigterm_settles_claims_in_flight_then_exits() {
         .unwrap()
         .success());
     assert_eq!(slow.await.unwrap().unwrap(), StatusCode::CREATED);
-    let status = tokio::task::spawn_blocking(move || (gw.child.wait().unwrap(), gw.logs()));
+    let status = tokio::task::spawn_blocking(move || gw.wait_with_logs());
     let (status, logs) = tokio::time::timeout(Duration::from_secs(10), status)
         .await
         .unwrap()

@@ -6,11 +6,12 @@ use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
     },
+    thread::JoinHandle,
     time::Duration,
 };
 
@@ -25,6 +26,8 @@ pub struct Gateway {
     /// The admin listener, when started with `--admin-listen`.
     pub admin: Option<SocketAddr>,
     logs: Arc<Mutex<Vec<String>>>,
+    /// Reads stderr into `logs`; ends when the process's stderr closes.
+    reader: Option<JoinHandle<()>>,
     _key: KeyFile,
 }
 
@@ -75,7 +78,7 @@ impl Gateway {
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line) {
                     let message = v["fields"]["message"].as_str().unwrap_or("");
@@ -103,6 +106,7 @@ impl Gateway {
             addr,
             admin,
             logs,
+            reader: Some(reader),
             _key: key,
         }
     }
@@ -121,6 +125,16 @@ impl Gateway {
 
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to exit, then for its last log lines: the exit
+    /// can be seen before the reader thread has drained the pipe.
+    pub fn wait_with_logs(&mut self) -> (ExitStatus, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status, self.logs())
     }
 
     /// SIGKILL, then reap the process.
