@@ -281,7 +281,8 @@ async fn in_memory_gateway_branches() {
         logs.iter().any(|l| l.contains("\"store\":\"memory\"")),
         "{logs:?}"
     );
-    // Logged after the answer is sent, so possibly not yet read.
+    // Logged before the answer, but read here by another thread through a
+    // pipe: it can arrive after the answer.
     until("the replay to be logged", || {
         gw.logs()
             .iter()
